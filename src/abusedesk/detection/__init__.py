@@ -1,0 +1,1 @@
+"""DECIDE: pure detection. Rule packs, windowed features, verdicts returned as data."""

@@ -1,0 +1,1 @@
+"""ENRICH: pure functions that add derived fields (country, prefix, domains, fingerprints) to events."""

@@ -1,0 +1,1 @@
+"""INGEST: the canonical event schema, format adapters, validation with quarantine, the lake writer."""

@@ -1,0 +1,1 @@
+"""Format adapters: each turns one outside format into canonical event objects (docs/formats.md)."""

@@ -1,0 +1,136 @@
+"""Settings, declared once: typed, documented, validated at start.
+
+Every field reads from an `ABUSEDESK_<NAME>` environment variable. docs/settings.md is generated
+from this class (`python -m abusedesk.settings > docs/settings.md`) and a test fails when the two
+disagree, so the documentation cannot fall behind the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ABUSEDESK_", extra="ignore", frozen=True)
+
+    home: Path = Field(
+        default=Path(".abusedesk"),
+        description="Workspace folder: SQLite database, event lake, models and logs live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the relational store. Unset: SQLite at HOME/abusedesk.db. "
+            "PostgreSQL: postgresql+psycopg://user@host:5432/dbname."
+        ),
+    )
+    lake_dir: Path | None = Field(
+        default=None,
+        description="Folder of the Parquet event lake. Unset: HOME/lake.",
+    )
+    state_url: str = Field(
+        default="memory://",
+        description=(
+            "Where windowed feature state lives: memory:// (in process) or redis://host:6379/0 "
+            "when several workers share it."
+        ),
+    )
+    rules_path: Path | None = Field(
+        default=None,
+        description="Rule pack file or folder used for detection. Unset: the shipped default playbook.",
+    )
+    ingest_batch_size: int = Field(
+        default=50_000,
+        ge=100,
+        le=1_000_000,
+        description="Events buffered before one write to the lake and the registry.",
+    )
+    max_line_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Longest accepted JSONL line or CSV row; longer ones are quarantined.",
+    )
+    max_message_bytes: int = Field(
+        default=10_485_760,
+        ge=1024,
+        description="Largest accepted email (ARF report) or JSON document; larger ones are quarantined.",
+    )
+    max_mime_parts: int = Field(
+        default=100,
+        ge=3,
+        description="Most MIME parts read from one email before it is quarantined (MIME bomb guard).",
+    )
+    sql_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Time limit of one `abusedesk sql` query, in seconds.",
+    )
+    feature_lateness_s: int = Field(
+        default=3600,
+        ge=0,
+        description="How late (seconds behind the newest event) an event may arrive and still be "
+        "counted in its own window bucket; older ones are counted as dropped.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address `abusedesk serve` binds to.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `abusedesk serve` binds to.")
+    log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    @cached_property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'abusedesk.db'}"
+
+    @cached_property
+    def resolved_lake_dir(self) -> Path:
+        return (self.lake_dir or self.resolved_home / "lake").expanduser().resolve()
+
+    def ensure_home(self) -> Path:
+        home = self.resolved_home
+        home.mkdir(parents=True, exist_ok=True)
+        for sub in ("lake", "models", "logs"):
+            (home / sub).mkdir(exist_ok=True)
+        return home
+
+
+def settings_markdown() -> str:
+    """The reference table of every setting, as docs/settings.md holds it."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `abusedesk.settings.Settings` by `python -m abusedesk.settings`; do not edit",
+        "by hand (a test compares). Each setting is read from the environment variable shown.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        annotation = str(field.annotation).replace("typing.", "").replace("pathlib.", "")
+        annotation = annotation.replace("<class '", "").replace("'>", "").replace("|", "\\|")
+        default = field.default
+        shown = "(unset)" if default is None else f"`{default}`"
+        lines.append(
+            f"| `ABUSEDESK_{name.upper()}` | {annotation} | {shown} | {field.description} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation generator
+    sys.stdout.write(settings_markdown())
