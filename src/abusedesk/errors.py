@@ -10,7 +10,7 @@
     ├── NotFoundError              not_found       404
     ├── ConflictError              conflict        409  the state does not allow this now
     ├── LimitError                 limit_exceeded  413  input over a configured bound
-    └── TimeoutError_              timeout         408  work stopped at its time limit
+    └── DeadlineError              timeout         408  work stopped at its time limit
 
 The API renders every one of them as {"error": {"code", "message", "details"}}; the CLI prints
 `error: <message>` in red and exits 1 (2 for usage errors, which typer handles).
@@ -80,6 +80,6 @@ class LimitError(AbusedeskError):
     http_status = 413
 
 
-class TimeoutError_(AbusedeskError):  # noqa: N801 - trailing underscore avoids the builtin
+class DeadlineError(AbusedeskError):
     code = "timeout"
     http_status = 408

@@ -77,8 +77,23 @@ class Settings(BaseSettings):
         "counted in its own window bucket; older ones are counted as dropped.",
     )
     api_host: str = Field(default="127.0.0.1", description="Address `abusedesk serve` binds to.")
-    api_port: int = Field(default=8000, ge=1, le=65535, description="Port `abusedesk serve` binds to.")
-    log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    api_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `abusedesk serve` binds to."
+    )
+    api_max_body_bytes: int = Field(
+        default=33_554_432,
+        ge=1024,
+        description="Largest request body the API accepts (POST /v1/events); larger ones get 413.",
+    )
+    api_auth_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long the API trusts a checked token before looking it up again; a "
+        "revoked token stops working within this time.",
+    )
+    log_level: str = Field(
+        default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR."
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -40,7 +40,9 @@ def parse_window(text: str) -> int:
     """'5m', '1h', '24h', '7d' -> seconds; ValueError with the reason otherwise."""
     match = _WINDOW_RE.match(text)
     if not match:
-        raise ValueError(f"window {text!r} is not a number followed by m, h or d (e.g. 5m, 24h, 7d)")
+        raise ValueError(
+            f"window {text!r} is not a number followed by m, h or d (e.g. 5m, 24h, 7d)"
+        )
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if not MIN_WINDOW_S <= seconds <= MAX_WINDOW_S:
         raise ValueError(f"window {text!r} is outside 1m to 30d")

@@ -15,10 +15,16 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     # destination number (message/call/verification `to`, opt_out `recipient`)
     "to_valid": ("bool", "destination parses as a valid phone number"),
     "to_country": ("str", "ISO 3166 alpha-2 country of the destination number"),
-    "to_type": ("str", "number type: mobile, fixed_line, fixed_line_or_mobile, voip, toll_free, "
-                "premium_rate, shared_cost, personal_number, pager, uan, voicemail, unknown"),
+    "to_type": (
+        "str",
+        "number type: mobile, fixed_line, fixed_line_or_mobile, voip, toll_free, "
+        "premium_rate, shared_cost, personal_number, pager, uan, voicemail, unknown",
+    ),
     "to_prefix": ("str", "destination in E.164 without its last 4 digits"),
-    "to_cost_tier": ("str", "standard, elevated or high, from the shipped high-risk destination table"),
+    "to_cost_tier": (
+        "str",
+        "standard, elevated or high, from the shipped high-risk destination table",
+    ),
     "to_domain": ("str", "domain of a destination email address"),
     "to_freemail": ("bool", "destination email is at a free-mail provider"),
     # sender (message/call `from`)
@@ -38,9 +44,12 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     "lookalike_brand": ("str", "well-known brand a URL domain imitates, if any"),
     # content
     "template_fp": ("str", "fingerprint of the body with numbers, codes, URLs and names masked"),
-    "prohibited_category": ("str", "first prohibited-content category found (cannabis, "
-                            "high_risk_finance, gambling, sex, hate, alcohol, firearms, tobacco, "
-                            "debt, get_rich_quick), if any"),
+    "prohibited_category": (
+        "str",
+        "first prohibited-content category found (cannabis, "
+        "high_risk_finance, gambling, sex, hate, alcohol, firearms, tobacco, "
+        "debt, get_rich_quick), if any",
+    ),
     "phishing_lure": ("bool", "the body reads like a credential / payment lure"),
     "is_otp_like": ("bool", "the body looks like a one-time passcode message"),
     # email authentication and unsubscribe (message headers)
@@ -56,6 +65,9 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     # delivery outcomes
     "is_failure": ("bool", "delivery status failed, undelivered or bounced"),
     "is_hard_bounce": ("bool", "permanent email bounce"),
-    "error_class": ("str", "carrier error family: filtered, opted_out, invalid_number, "
-                    "unreachable, unregistered, blocked, rate_limited, other"),
+    "error_class": (
+        "str",
+        "carrier error family: filtered, opted_out, invalid_number, "
+        "unreachable, unregistered, blocked, rate_limited, other",
+    ),
 }

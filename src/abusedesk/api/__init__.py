@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): ingest, decisions, cases, actions, reports. OpenAPI at /docs."""

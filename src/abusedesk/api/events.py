@@ -1,0 +1,83 @@
+"""POST /v1/events: ingest over HTTP with the same validation and quarantine as files."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import ORJSONResponse
+
+from abusedesk.api.auth import require
+from abusedesk.auth.tokens import Principal
+from abusedesk.errors import FormatError, LimitError
+from abusedesk.workspace import Workspace
+
+router = APIRouter()
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise LimitError(f"request body over {limit} bytes (ABUSEDESK_API_MAX_BODY_BYTES)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise LimitError(f"request body over {limit} bytes (ABUSEDESK_API_MAX_BODY_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/v1/events",
+    summary="Ingest events",
+    description=(
+        "Body: a JSON array of canonical events, or NDJSON (one event per line). Each line or "
+        "item gets a result: accepted, duplicate (its id was taken in before) or rejected (with "
+        "the reason; it is also quarantined). Good items go in even when others are rejected."
+    ),
+)
+async def post_events(
+    request: Request,
+    principal: Annotated[Principal, Depends(require("events:write"))],
+) -> ORJSONResponse:
+    ws: Workspace = request.app.state.workspace
+    data = await _body(request, ws.settings.api_max_body_bytes)
+    stripped = data.lstrip()
+    ingestor = ws.ingestor(
+        consumers=request.app.state.consumers, actor=principal.name, origin="api"
+    )
+    if stripped.startswith(b"["):
+        try:
+            items = orjson.loads(stripped)
+        except orjson.JSONDecodeError as exc:
+            raise FormatError(f"body is not a valid JSON array: {exc}") from None
+        objects: list[Any] = list(items)
+        summary = await _in_thread(request, lambda: ingestor.ingest_objects(objects, source="http"))
+    else:
+        summary = await _in_thread(request, lambda: ingestor.ingest_bytes(data, source="http"))
+    results = summary.results or []
+    return ORJSONResponse(
+        {
+            "run_id": summary.run_id,
+            "accepted": summary.accepted,
+            "duplicates": summary.duplicates,
+            "rejected": summary.quarantined,
+            "results": [r.to_dict() for r in results],
+        }
+    )
+
+
+async def _in_thread(request: Request, work: Any) -> Any:
+    """Ingest writes to the store; one writer at a time keeps SQLite from lock contention."""
+    from starlette.concurrency import run_in_threadpool
+
+    lock = request.app.state.write_lock
+
+    def locked() -> Any:
+        with lock:
+            return work()
+
+    return await run_in_threadpool(locked)

@@ -1,0 +1,1 @@
+"""Who may do what: users, roles with permissions, API tokens (stored hashed)."""

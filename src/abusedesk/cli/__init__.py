@@ -1,0 +1,1 @@
+"""Thin commands over the same services the API uses."""

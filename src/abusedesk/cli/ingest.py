@@ -1,0 +1,88 @@
+"""`abusedesk ingest`: take in files of events in any supported format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from abusedesk.cli.context import workspace
+from abusedesk.cli.output import err, escape, handles_errors, out
+from abusedesk.events.adapters import registry as adapters
+from abusedesk.events.ingest import IngestSummary
+from abusedesk.events.sources import expand
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(
+        ..., help="Files or folders (recursively); .gz is read too."
+    ),
+    fmt: str = typer.Option(
+        "auto", "--format", "-f", help=f"auto or one of: {', '.join(adapters.names())}."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+) -> None:
+    """Ingest events: validate, de-duplicate, write to the lake and the registry."""
+    _run(paths, fmt, as_json)
+
+
+@handles_errors
+def _run(paths: list[Path], fmt: str, as_json: bool) -> None:
+    ws = workspace()
+    files = expand(paths)
+    total = sum(p.stat().st_size for p in files)
+    ingestor = ws.ingestor(actor="cli")
+    show = err.is_terminal and not as_json
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
+    ) as progress:
+        task = progress.add_task("ingest", total=total)
+        summary = ingestor.ingest_paths(
+            files,
+            fmt,
+            on_bytes=lambda n: progress.advance(task, n),
+            on_file=lambda p, name: progress.update(task, description=f"{p.name} ({name})"),
+        )
+    if as_json:
+        body = summary.to_dict()
+        body["quarantine_sample"] = [
+            {"where": str(q.where), "reason": q.reason} for q in summary.quarantine_sample
+        ]
+        typer.echo(orjson.dumps(body).decode())
+    else:
+        print_summary(summary)
+
+
+def print_summary(summary: IngestSummary) -> None:
+    rate = summary.read / summary.elapsed_s if summary.elapsed_s else 0.0
+    out.print(
+        f"[bold]ingest run {summary.run_id}[/]: {summary.files} file(s), {summary.read:,} read, "
+        f"[green]{summary.accepted:,} accepted[/], {summary.duplicates:,} duplicate, "
+        f"[{'red' if summary.quarantined else 'green'}]{summary.quarantined:,} quarantined[/], "
+        f"{summary.skipped:,} skipped (not canonical events) in {summary.elapsed_s:.1f} s "
+        f"({rate:,.0f}/s)"
+    )
+    if summary.by_type:
+        out.print(
+            "  by type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_type.items()))
+        )
+    for item in summary.quarantine_sample:
+        out.print(f"  [red]quarantined[/] {escape(str(item.where))}: {escape(item.reason)}")
+    if summary.quarantined > len(summary.quarantine_sample):
+        more = summary.quarantined - len(summary.quarantine_sample)
+        out.print(f"  … and {more:,} more: abusedesk quarantine list --run {summary.run_id}")

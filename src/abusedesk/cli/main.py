@@ -1,0 +1,36 @@
+"""The `abusedesk` command. Each sub-command is a thin layer over a service."""
+
+from __future__ import annotations
+
+import typer
+
+from abusedesk import __version__
+from abusedesk.cli import db as db_cmd
+from abusedesk.cli import ingest as ingest_cmd
+from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import serve as serve_cmd
+from abusedesk.cli import tokens as tokens_cmd
+
+app = typer.Typer(
+    name="abusedesk",
+    help="Trust & Safety operations for messaging platforms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ingest")(ingest_cmd.ingest)
+app.command("sql")(lake_cmd.sql)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(lake_cmd.app, name="lake")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def run() -> None:
+    app()

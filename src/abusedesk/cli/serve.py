@@ -1,0 +1,25 @@
+"""`abusedesk serve`: the HTTP API."""
+
+from __future__ import annotations
+
+import typer
+
+from abusedesk.cli.context import workspace
+from abusedesk.cli.output import handles_errors, out
+
+
+@handles_errors
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Default: ABUSEDESK_API_HOST."),
+    port: int | None = typer.Option(None, "--port", help="Default: ABUSEDESK_API_PORT."),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from abusedesk.api.app import create_app
+
+    ws = workspace()
+    bind_host = host or ws.settings.api_host
+    bind_port = port or ws.settings.api_port
+    out.print(f"abusedesk API on http://{bind_host}:{bind_port} (docs: /docs)")
+    uvicorn.run(create_app(ws), host=bind_host, port=bind_port, log_level="warning")

@@ -1,0 +1,244 @@
+"""Mailgun webhook payloads and Events API pages -> canonical events (docs/formats/mailgun.md).
+
+A webhook body is {"signature": {...}, "event-data": {...}}; an Events API page is
+{"items": [event-data, ...], "paging": {...}}. Both are read, alone, in an array or as NDJSON.
+Signatures are not checked here (that belongs to the webhook endpoint, which has the signing
+key) and `signature` is never copied into an event: its token and HMAC are credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO, ClassVar
+
+from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected
+from abusedesk.events.adapters.jsondoc import (
+    Malformed,
+    as_list,
+    as_obj,
+    excerpt_value,
+    from_unix,
+    iter_objects,
+    looks_like_json,
+    make_id,
+    need_str,
+    opt_str,
+    shallow,
+    typename,
+)
+
+Event = dict[str, Any]
+
+# Engagement, storage and mailing-list events: counted in `skipped`, not kept.
+_SKIPPED = frozenset(
+    {
+        "opened",
+        "clicked",
+        "stored",
+        "list_member_uploaded",
+        "list_member_upload_error",
+        "list_uploaded",
+    }
+)
+_KEPT = frozenset({"delivered", "failed", "accepted", "rejected", "complained", "unsubscribed"})
+
+
+class MailgunAdapter:
+    name: ClassVar[str] = "mailgun"
+    description: ClassVar[str] = "Mailgun webhook payloads and Events API pages (JSON, NDJSON)"
+
+    def __init__(self) -> None:
+        self.skipped = 0  # events of the last parse that are valid but not canonical events
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        if not looks_like_json(head):
+            return False
+        if b'"event-data"' in head:
+            return True
+        return b'"items"' in head and (b'"log-level"' in head or b'"recipient-domain"' in head)
+
+    def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
+        self.skipped = 0
+        for entry in iter_objects(stream, source, limits):
+            if isinstance(entry, Rejected):
+                yield entry
+                continue
+            for value, signature, where in _payloads(*entry):
+                try:
+                    event = _convert(value, signature)
+                except Malformed as exc:
+                    yield Rejected(where, exc.reason, excerpt_value(value))
+                    continue
+                if event is None:
+                    self.skipped += 1
+                else:
+                    yield Record(event, where)
+
+
+def _payloads(value: object, where: Location) -> Iterator[tuple[object, object, Location]]:
+    """(event-data, signature, location) of one top-level object, whatever its shape; a shape
+    that is none of them comes out as itself and is rejected by _convert."""
+    if type(value) is dict and "event-data" in value:
+        yield value["event-data"], value.get("signature"), where
+    elif type(value) is dict and "items" in value and "event" not in value:
+        items = value["items"]
+        if type(items) is not list:
+            yield {"items": items}, None, where
+            return
+        for index, item in enumerate(items, 1):
+            yield item, None, Location(where.source, line=where.line, item=index)
+    else:
+        yield value, None, where
+
+
+def _convert(value: object, signature: object) -> Event | None:
+    data = as_obj(value, "event-data")
+    if "items" in data and "event" not in data:
+        as_list(data["items"], "items")
+    name = need_str(data, "event", "event-data.event")
+    if name in _SKIPPED:
+        return None
+    if name not in _KEPT:
+        raise Malformed(f"unknown Mailgun event {name[:40]!r}")
+    ts = from_unix(data.get("timestamp"))
+    if ts is None:
+        shown = typename(data.get("timestamp"))
+        raise Malformed(f"'event-data.timestamp' is not unix seconds (got {shown})")
+    event: Event = {"id": _event_id(data, signature), "ts": ts, "account_id": _account(data)}
+    recipient = opt_str(data, "recipient", "event-data.recipient")
+    message_id, sender = _message(data)
+    if name == "complained":
+        event |= {"type": "complaint", "source": "fbl", "feedback_type": "abuse"}
+        _put(event, "recipient", recipient)
+        _put(event, "message_id", message_id)
+    elif name == "unsubscribed":
+        if recipient is None:
+            raise Malformed("the unsubscribed event has no 'recipient'")
+        event |= {"type": "opt_out", "recipient": recipient, "keyword": "unsubscribe"}
+        event["channel"] = "email"
+        _put(event, "sender", sender)
+        _put(event, "message_id", message_id)
+    else:
+        if message_id is None:
+            raise Malformed(f"the {name} event has no 'message.headers.message-id'")
+        event |= {"type": "delivery", "message_id": message_id}
+        event |= _delivery(name, data)
+        _put(event, "recipient", recipient)
+    _add_extras(event, data)
+    return event
+
+
+def _event_id(data: dict[str, Any], signature: object) -> str:
+    """The signature token when there is one: event-data.id is unique only within a day, while
+    the token is unique per webhook call (and a retried call repeats it)."""
+    if type(signature) is dict:
+        token = signature.get("token")
+        if type(token) is str and token:
+            return make_id("mailgun", token)
+    event_id = need_str(data, "id", "event-data.id")
+    return make_id("mailgun", f"{event_id}:{data['timestamp']!r}")
+
+
+def _account(data: dict[str, Any]) -> str:
+    """The platform customer: a user variable the sending platform set, else Mailgun's account,
+    else the sending domain (a customer's own domain on a platform that gives one per customer)."""
+    variables = data.get("user-variables")
+    # Mailgun sends an empty *list* when a message has no variables.
+    if type(variables) is dict:
+        account = opt_str(variables, "account_id", "event-data.user-variables.account_id")
+        if account is not None:
+            return account
+    elif variables is not None and variables != []:
+        raise Malformed(f"'event-data.user-variables' must be an object, got {typename(variables)}")
+    for key, field in (("account", "id"), ("domain", "name")):
+        if data.get(key) is not None:
+            found = opt_str(as_obj(data[key], f"event-data.{key}"), field, f"{key}.{field}")
+            if found is not None:
+                return found
+    raise Malformed(
+        "no account id: 'user-variables.account_id', 'account.id' and 'domain.name' are missing"
+    )
+
+
+def _message(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(Message-ID header, envelope sender) of the message an event is about."""
+    message_id = None
+    if data.get("message") is not None:
+        message = as_obj(data["message"], "event-data.message")
+        if message.get("headers") is not None:
+            headers = as_obj(message["headers"], "event-data.message.headers")
+            message_id = opt_str(headers, "message-id", "event-data.message.headers.message-id")
+    sender = None
+    if data.get("envelope") is not None:
+        envelope = as_obj(data["envelope"], "event-data.envelope")
+        sender = opt_str(envelope, "sender", "event-data.envelope.sender")
+    return message_id, sender
+
+
+def _delivery(name: str, data: dict[str, Any]) -> Event:
+    if name == "delivered":
+        return {"status": "delivered"}
+    if name == "accepted":
+        return {"status": "queued"}
+    fields: Event = {}
+    code = _status_code(data)
+    if code is not None:
+        fields["error_code"] = code
+    if name == "rejected":  # Mailgun refused to send it at all
+        return fields | {"status": "failed"}
+    severity = opt_str(data, "severity", "event-data.severity")
+    reason = opt_str(data, "reason", "event-data.reason") or ""
+    if severity == "temporary":  # Mailgun retries: a deferral, not a bounce
+        return fields | {"status": "deferred"}
+    if severity != "permanent" or reason.startswith("suppress-"):
+        # suppress-bounce / -complaint / -unsubscribe: dropped before any attempt, never sent
+        return fields | {"status": "failed"}
+    if reason == "old":  # gave up after temporary failures: a soft bounce, as SES reports it
+        return fields | {"status": "bounced", "bounce_type": "transient"}
+    return fields | {"status": "bounced", "bounce_type": "permanent"}
+
+
+def _status_code(data: dict[str, Any]) -> str | None:
+    if data.get("delivery-status") is None:
+        return None
+    status = as_obj(data["delivery-status"], "event-data.delivery-status")
+    code = status.get("code")
+    if code is None or code == "":
+        return None
+    if type(code) is int or type(code) is str:
+        return str(code)
+    raise Malformed(f"'delivery-status.code' must be a number, got {typename(code)}")
+
+
+def _add_extras(event: Event, data: dict[str, Any]) -> None:
+    for key in ("severity", "reason"):
+        value = data.get(key)
+        if type(value) is str and value:
+            event[key] = value
+    status = data.get("delivery-status")
+    if type(status) is dict:
+        for key, name in (("enhanced-code", "enhanced_code"), ("description", "delivery_message")):
+            value = status.get(key)
+            if type(value) is str and value:
+                event[name] = value
+        message = status.get("message")
+        if "delivery_message" not in event and type(message) is str and message:
+            event["delivery_message"] = message
+    tags = data.get("tags")
+    if type(tags) is list and tags and all(type(tag) is str for tag in tags):
+        event["tags"] = tags
+    envelope = data.get("envelope")
+    if type(envelope) is dict and type(envelope.get("sending-ip")) is str:
+        event["sending_ip"] = envelope["sending-ip"]
+    variables = data.get("user-variables")
+    if type(variables) is dict:
+        kept = {k: v for k, v in variables.items() if k != "account_id" and shallow(v, 4)}
+        if kept:
+            event["user_variables"] = kept
+    if type(data.get("id")) is str:
+        event["mailgun_event_id"] = data["id"]
+
+
+def _put(event: Event, key: str, value: object) -> None:
+    if value is not None:
+        event[key] = value

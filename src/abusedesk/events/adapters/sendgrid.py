@@ -1,0 +1,235 @@
+"""SendGrid Event Webhook batches -> canonical events (docs/formats/sendgrid.md).
+
+SendGrid posts a JSON array of events; people who log them keep NDJSON or one array per line, so
+all three are read. Each SendGrid event becomes at most one canonical event, with the id
+"sendgrid:<sg_event_id>". The platform customer is not in SendGrid's data: the sending platform
+adds it as a custom argument (`account_id`, or `abusedesk_account`), which SendGrid echoes as a
+top-level key of every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO, ClassVar
+
+from abusedesk.events.adapters.base import Item, Limits, Record, Rejected
+from abusedesk.events.adapters.jsondoc import (
+    Malformed,
+    as_obj,
+    excerpt_value,
+    from_unix,
+    iter_objects,
+    looks_like_json,
+    make_id,
+    need_str,
+    opt_str,
+    shallow,
+    typename,
+)
+
+Event = dict[str, Any]
+
+_ACCOUNT_KEYS = ("account_id", "abusedesk_account")
+# Engagement and account-status events: counted in `skipped`, not kept.
+_SKIPPED = frozenset({"open", "click", "group_resubscribe", "account_status_change"})
+_DELIVERY = {"processed": "queued", "delivered": "delivered", "deferred": "deferred"}
+_OPT_OUT = frozenset({"unsubscribe", "group_unsubscribe"})
+# "spam_report" appears in some third-party typings; SendGrid itself sends "spamreport".
+_COMPLAINT = frozenset({"spamreport", "spam_report"})
+_KEPT = frozenset(_DELIVERY) | _OPT_OUT | _COMPLAINT | {"bounce", "dropped"}
+# SendGrid's own keys, mapped below or deliberately dropped (tracking details). Every other
+# top-level key is a custom argument and is kept under `custom_args`.
+_EXTRAS = {
+    "smtp-id": "smtp_id",
+    "response": "response",
+    "attempt": "attempt",
+    "reason": "reason",
+    "ip": "sending_ip",
+    "tls": "tls",
+    "bounce_classification": "bounce_classification",
+    "asm_group_id": "asm_group_id",
+    "marketing_campaign_id": "marketing_campaign_id",
+    "singlesend_id": "singlesend_id",
+    "template_id": "template_id",
+}
+_NATIVE = frozenset(_EXTRAS) | frozenset(_ACCOUNT_KEYS) | {
+    "email",
+    "timestamp",
+    "event",
+    "sg_event_id",
+    "sg_message_id",
+    "category",
+    "status",
+    "type",
+    "cert_err",
+    "useragent",
+    "url",
+    "url_offset",
+    "sg_machine_open",
+    "sg_content_type",
+    "sg_template_id",
+    "sg_template_name",
+    "marketing_campaign_name",
+    "marketing_campaign_version",
+    "marketing_campaign_split_id",
+    "singlesend_name",
+    "template_version_id",
+    "template_hash",
+    "pool",
+    "send_at",
+}
+
+
+class SendGridAdapter:
+    name: ClassVar[str] = "sendgrid"
+    description: ClassVar[str] = "SendGrid Event Webhook batches (JSON array, NDJSON)"
+
+    def __init__(self) -> None:
+        self.skipped = 0  # events of the last parse that are valid but not canonical events
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        if not looks_like_json(head):
+            return False
+        return b'"sg_event_id"' in head or b'"sg_message_id"' in head
+
+    def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
+        self.skipped = 0
+        for entry in iter_objects(stream, source, limits):
+            if isinstance(entry, Rejected):
+                yield entry
+                continue
+            value, where = entry
+            try:
+                event = _convert(value)
+            except Malformed as exc:
+                yield Rejected(where, exc.reason, excerpt_value(value))
+                continue
+            if event is None:
+                self.skipped += 1
+            else:
+                yield Record(event, where)
+
+
+def _convert(value: object) -> Event | None:
+    sg = as_obj(value, "event")
+    name = need_str(sg, "event", "event")
+    if name in _SKIPPED:
+        return None
+    if name not in _KEPT:
+        raise Malformed(f"unknown SendGrid event {name[:40]!r}")
+    event_id = need_str(sg, "sg_event_id", "sg_event_id")
+    ts = from_unix(sg.get("timestamp"))
+    if ts is None:
+        raise Malformed(f"'timestamp' is not unix seconds: {_show(sg.get('timestamp'))}")
+    event: Event = {"id": make_id("sendgrid", event_id), "ts": ts, "account_id": _account(sg)}
+    message_id = _message_id(sg)
+    email = opt_str(sg, "email", "email")
+    if name in _OPT_OUT:
+        if email is None:
+            raise Malformed(f"the {name} event has no 'email'")
+        event |= {"type": "opt_out", "recipient": email, "keyword": "unsubscribe"}
+        event["channel"] = "email"
+        _put(event, "message_id", message_id)
+    elif name in _COMPLAINT:
+        event |= {"type": "complaint", "source": "fbl", "feedback_type": "abuse"}
+        _put(event, "recipient", email)
+        _put(event, "message_id", message_id)
+    else:
+        if message_id is None:
+            raise Malformed(f"the {name} event has no 'sg_message_id' nor 'smtp-id'")
+        event |= {"type": "delivery", "message_id": message_id}
+        event |= _status(name, sg)
+        _put(event, "recipient", email)
+    _put(event, "category", _category(sg))
+    _add_extras(event, sg)
+    return event
+
+
+def _status(name: str, sg: dict[str, Any]) -> Event:
+    """status, bounce_type and error_code of a delivery-kind event."""
+    if name in _DELIVERY:
+        return {"status": _DELIVERY[name]}
+    code = _code(sg)
+    fields: Event = {"error_code": code} if code is not None else {}
+    if name == "dropped":  # never sent: SendGrid suppressed it (reason says why)
+        return fields | {"status": "failed"}
+    kind = opt_str(sg, "type", "type")
+    if kind == "blocked":  # the receiver refused this time; the address may still be good
+        return fields | {"status": "failed"}
+    # type "bounce" is a hard bounce (SendGrid suppresses the address); without a type we
+    # cannot tell.
+    bounce_type = "permanent" if kind == "bounce" else "undetermined"
+    return fields | {"status": "bounced", "bounce_type": bounce_type}
+
+
+def _code(sg: dict[str, Any]) -> str | None:
+    value = sg.get("status")
+    if value is None or value == "":
+        return None
+    if type(value) is int:
+        return str(value)
+    if type(value) is not str:
+        raise Malformed(f"'status' must be a string, got {typename(value)}")
+    return value
+
+
+def _account(sg: dict[str, Any]) -> str:
+    for key in _ACCOUNT_KEYS:
+        account = opt_str(sg, key, key)
+        if account is not None:
+            return account
+    raise Malformed("no account_id custom argument ('account_id' or 'abusedesk_account')")
+
+
+def _message_id(sg: dict[str, Any]) -> str | None:
+    """The id SendGrid returned as X-Message-Id when the mail was sent.
+
+    sg_message_id is that id plus the relay that handled it: "14c5d75ce93.dfd.64b469.filter0001
+    .16648.5515E0B88.0" (older ids contain dots) or "euo2iKxdSayPF4YE4--I7A.recvd-5f54...-6.0"
+    (newer ones). Cutting at ".filter" or ".recvd" gives X-Message-Id either way, so events of
+    one message share a message_id. Without sg_message_id, the local part of smtp-id is the same
+    id on older accounts.
+    """
+    sg_id = opt_str(sg, "sg_message_id", "sg_message_id")
+    if sg_id is not None:
+        for marker in (".filter", ".recvd"):
+            sg_id = sg_id.split(marker, 1)[0]
+        return sg_id or None
+    smtp_id = opt_str(sg, "smtp-id", "smtp-id")
+    if smtp_id is None:
+        return None
+    return smtp_id.strip().strip("<>").split("@", 1)[0] or None
+
+
+def _category(sg: dict[str, Any]) -> list[str] | None:
+    value = sg.get("category")
+    if value is None:
+        return None
+    if type(value) is str:
+        return [value]
+    if type(value) is list and all(type(item) is str for item in value):
+        return value
+    raise Malformed("'category' must be a string or a list of strings")
+
+
+def _add_extras(event: Event, sg: dict[str, Any]) -> None:
+    for key, name in _EXTRAS.items():
+        value = sg.get(key)
+        if value is not None and value != "" and shallow(value, 1):
+            event[name] = value
+    custom = {
+        key: value for key, value in sg.items() if key not in _NATIVE and shallow(value, 4)
+    }
+    if custom:
+        event["custom_args"] = custom
+
+
+def _put(event: Event, key: str, value: object) -> None:
+    if value is not None:
+        event[key] = value
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value[:40])
+    return typename(value) if isinstance(value, dict | list) else repr(value)[:40]

@@ -1,0 +1,178 @@
+"""The event lake writer: Parquet files partitioned by type and day, written in batches.
+
+Layout: `<lake>/events/type=<type>/day=<YYYY-MM-DD>/part-<uuid>.parquet`, Hive-style, so DuckDB,
+Spark, Trino or ClickHouse read it as it is. `type` and `day` live only in the folder names.
+Each file is written under a dot-name and renamed into place, so a reader never sees half a file.
+Many small files make queries slow, so `compact()` merges a partition's files into one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from abusedesk.events.schema import FIELDS, Event, Kind
+
+_ARROW: Final[dict[Kind, pa.DataType]] = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "num": pa.float64(),
+    "bool": pa.bool_(),
+    "obj": pa.string(),  # JSON text: object shapes vary per sender
+    "strlist": pa.list_(pa.string()),
+}
+TS_TYPE: Final = pa.timestamp("us", tz="UTC")
+
+
+def type_schema(etype: str) -> pa.Schema:
+    """The Parquet schema of one event type's files (envelope, the type's fields, attrs)."""
+    columns = [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("ts", TS_TYPE, nullable=False),
+        pa.field("account_id", pa.string()),
+    ]
+    columns += [pa.field(f.name, _ARROW[f.kind]) for f in FIELDS[etype]]
+    columns.append(pa.field("attrs", pa.string()))
+    return pa.schema(columns)
+
+
+SCHEMAS: Final[dict[str, pa.Schema]] = {etype: type_schema(etype) for etype in FIELDS}
+_OBJ_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    etype: tuple(f.name for f in fields if f.kind == "obj") for etype, fields in FIELDS.items()
+}
+
+
+def partition_dir(lake: Path, etype: str, day: date) -> Path:
+    return lake / "events" / f"type={etype}" / f"day={day.isoformat()}"
+
+
+@dataclass
+class _Buffer:
+    columns: dict[str, list[Any]]
+    rows: int = 0
+
+
+@dataclass
+class LakeWriter:
+    """Buffers validated events per partition and writes them as Parquet on `flush()`."""
+
+    lake: Path
+    compression: str = "zstd"
+    _buffers: dict[tuple[str, date], _Buffer] = field(default_factory=dict)
+    written_files: list[Path] = field(default_factory=list)
+
+    def add(self, events: Iterable[Event]) -> None:
+        buffers = self._buffers
+        for event in events:
+            key = (event.type, event.ts.date())
+            buffer = buffers.get(key)
+            if buffer is None:
+                names = SCHEMAS[event.type].names
+                buffer = buffers[key] = _Buffer({name: [] for name in names})
+            cols = buffer.columns
+            cols["id"].append(event.id)
+            cols["ts"].append(event.ts)
+            cols["account_id"].append(event.account_id)
+            data = event.data
+            for name in _FIELD_NAMES[event.type]:
+                cols[name].append(data.get(name))
+            for name in _OBJ_FIELDS[event.type]:
+                value = cols[name][-1]
+                if value is not None:
+                    cols[name][-1] = orjson.dumps(value).decode()
+            cols["attrs"].append(orjson.dumps(event.attrs).decode() if event.attrs else None)
+            buffer.rows += 1
+
+    @property
+    def pending(self) -> int:
+        return sum(buffer.rows for buffer in self._buffers.values())
+
+    def flush(self) -> list[Path]:
+        """Write every buffered partition; returns the files written (already in place)."""
+        written: list[Path] = []
+        for (etype, day), buffer in sorted(self._buffers.items()):
+            schema = SCHEMAS[etype]
+            table = pa.Table.from_pydict(buffer.columns, schema=schema)
+            written.append(
+                _write_atomic(table, partition_dir(self.lake, etype, day), self.compression)
+            )
+        self._buffers.clear()
+        self.written_files.extend(written)
+        return written
+
+    def discard(self) -> None:
+        self._buffers.clear()
+
+
+_FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    etype: tuple(f.name for f in fields) for etype, fields in FIELDS.items()
+}
+
+
+def _write_atomic(table: pa.Table, folder: Path, compression: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"part-{uuid.uuid4().hex[:16]}.parquet"
+    tmp = folder / f".{name}.tmp"
+    pq.write_table(table, tmp, compression=compression)
+    final = folder / name
+    os.replace(tmp, final)
+    return final
+
+
+def remove_files(paths: Iterable[Path]) -> None:
+    """Undo a flush whose database transaction failed, so the lake holds no unrecorded rows."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None = None) -> int:
+    """Merge each partition holding at least `min_files` files into one file.
+
+    Returns the number of files removed. Readers running at the same moment may briefly see
+    the merged file next to its sources; compaction runs at the end of ingest for that reason.
+    """
+    folders = list(partitions) if partitions is not None else _all_partitions(lake)
+    removed = 0
+    for folder in folders:
+        files = sorted(folder.glob("part-*.parquet"))
+        if len(files) < min_files:
+            continue
+        etype = folder.parent.name.removeprefix("type=")
+        schema = SCHEMAS.get(etype)
+        if schema is None:
+            continue
+        tables = [pq.read_table(path, schema=schema) for path in files]
+        merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("id", "ascending")])
+        _write_atomic(merged, folder, "zstd")
+        remove_files(files)
+        removed += len(files)
+    return removed
+
+
+def _all_partitions(lake: Path) -> list[Path]:
+    root = lake / "events"
+    if not root.exists():
+        return []
+    return sorted(p for p in root.glob("type=*/day=*") if p.is_dir())
+
+
+def partitions_of(files: Iterable[Path]) -> list[Path]:
+    return sorted({path.parent for path in files})
+
+
+def count_by_partition(lake: Path) -> dict[str, int]:
+    """Files per partition (for `abusedesk lake status`)."""
+    out: dict[str, int] = defaultdict(int)
+    for folder in _all_partitions(lake):
+        out[f"{folder.parent.name}/{folder.name}"] = len(list(folder.glob("part-*.parquet")))
+    return dict(out)

@@ -1,0 +1,1 @@
+"""PERSIST: the relational store (SQLite default, PostgreSQL in production), migrations, audit."""

@@ -1,0 +1,293 @@
+"""Tables of the relational store: everything people work on.
+
+The raw event history lives in the Parquet lake (analytics/), not here; this store keeps what is
+worked on and the small indexes ingest needs (event ids for idempotency, the account/entity
+registry). Schema changes go through Alembic (storage/migrations), never `create_all`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger primary keys autoincrement on PostgreSQL but must be INTEGER for SQLite's rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _tz() -> DateTime:
+    return DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(_tz())
+    last_seen: Mapped[datetime] = mapped_column(_tz())
+    event_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    email: Mapped[str | None] = mapped_column(String(320))
+    company: Mapped[str | None] = mapped_column(String(256))
+    country: Mapped[str | None] = mapped_column(String(2))
+    declared_use_case: Mapped[str | None] = mapped_column(String(64))
+
+
+class Entity(Base):
+    """Something an account uses: phone number, email, domain, URL, IP, device, card, API key."""
+
+    __tablename__ = "entities"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    first_seen: Mapped[datetime] = mapped_column(_tz())
+    last_seen: Mapped[datetime] = mapped_column(_tz())
+
+
+class AccountEntity(Base):
+    __tablename__ = "account_entities"
+    __table_args__ = (Index("ix_account_entities_entity", "entity_id"),)
+
+    account_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("accounts.account_id"), primary_key=True
+    )
+    entity_id: Mapped[int] = mapped_column(BigId, ForeignKey("entities.id"), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(_tz())
+    last_seen: Mapped[datetime] = mapped_column(_tz())
+    event_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EventId(Base):
+    """The idempotency index: an event id taken in once is never taken in again."""
+
+    __tablename__ = "event_ids"
+
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    ingest_run_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(_tz())
+    finished_at: Mapped[datetime | None] = mapped_column(_tz())
+    origin: Mapped[str] = mapped_column(String(32))  # cli, api, demo
+    actor: Mapped[str] = mapped_column(String(128))
+    sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    format: Mapped[str] = mapped_column(String(32))
+    read: Mapped[int] = mapped_column(BigInteger, default=0)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+
+
+class QuarantineItem(Base):
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ingest_run_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    source: Mapped[str] = mapped_column(String(1024))
+    line: Mapped[int | None] = mapped_column(Integer)
+    item: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class Signal(Base):
+    """A rule matched an event: the feature values that tripped it are kept as evidence."""
+
+    __tablename__ = "signals"
+    __table_args__ = (Index("ix_signals_account_ts", "account_id", "event_ts"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    rule_id: Mapped[str] = mapped_column(String(128), index=True)
+    policy: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(256))
+    event_type: Mapped[str] = mapped_column(String(32))
+    event_ts: Mapped[datetime] = mapped_column(_tz())
+    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_account_policy_status", "account_id", "policy", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    policy: Mapped[str] = mapped_column(String(128))
+    queue: Mapped[str] = mapped_column(String(64), index=True)
+    priority: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    title: Mapped[str] = mapped_column(String(512))
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    severity: Mapped[str] = mapped_column(String(16))
+    signal_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(_tz())
+    updated_at: Mapped[datetime] = mapped_column(_tz())
+    closed_at: Mapped[datetime | None] = mapped_column(_tz())
+    first_signal_at: Mapped[datetime] = mapped_column(_tz())
+    last_signal_at: Mapped[datetime] = mapped_column(_tz())
+    outcome: Mapped[str | None] = mapped_column(String(32))  # confirmed, false_positive, ...
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    sla_due_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class CaseEvent(Base):
+    """The case timeline: opened, signal attached, note, status change, action, notice."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    ts: Mapped[datetime] = mapped_column(_tz())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # warn, throttle, pause, suspend, terminate, block
+    scope: Mapped[str] = mapped_column(String(32), default="account")
+    target: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    reversed_at: Mapped[datetime | None] = mapped_column(_tz())
+    reversed_by: Mapped[str | None] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    action_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("actions.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email, zendesk
+    template: Mapped[str] = mapped_column(String(128))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(512))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    sent_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class Report(Base):
+    """An abuse report from outside, as received (reports are also events in the lake)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(String(256), unique=True)
+    event_id: Mapped[str] = mapped_column(String(256))
+    reporter: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(512))
+    account_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(_tz())
+    case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+
+
+class Role(Base):
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    permissions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32), ForeignKey("roles.name"))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(32), ForeignKey("roles.name"))
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    last_used_at: Mapped[datetime | None] = mapped_column(_tz())
+    revoked_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class AuditEntry(Base):
+    """Append-only (triggers refuse UPDATE and DELETE): who did what, to whom, why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(_tz(), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

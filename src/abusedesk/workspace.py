@@ -1,0 +1,65 @@
+"""A workspace: the settings, the relational store and the lake of one abusedesk home.
+
+CLI commands, the API and tests build one `Workspace` and ask it for services; nothing else
+reads settings or opens databases on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from abusedesk.analytics.lake import LakeReader
+from abusedesk.clock import Clock, SystemClock
+from abusedesk.events.adapters.base import Limits
+from abusedesk.events.ingest import BatchConsumer, Ingestor
+from abusedesk.settings import Settings
+from abusedesk.storage.db import Store
+
+
+class Workspace:
+    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
+        self.settings = settings or Settings()
+        self.clock = clock or SystemClock()
+        self.settings.ensure_home()
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.resolved_database_url)
+
+    @property
+    def lake_dir(self) -> Path:
+        path = self.settings.resolved_lake_dir
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def limits(self) -> Limits:
+        s = self.settings
+        return Limits(s.max_line_bytes, s.max_message_bytes, s.max_mime_parts)
+
+    def ingestor(
+        self,
+        *,
+        consumers: Sequence[BatchConsumer] = (),
+        actor: str = "cli",
+        origin: str = "cli",
+    ) -> Ingestor:
+        return Ingestor(
+            self.store,
+            self.lake_dir,
+            limits=self.limits,
+            batch_size=self.settings.ingest_batch_size,
+            clock=self.clock,
+            consumers=consumers,
+            actor=actor,
+            origin=origin,
+        )
+
+    def lake_reader(self, *, locked: bool = False) -> LakeReader:
+        return LakeReader(self.lake_dir, locked=locked)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
