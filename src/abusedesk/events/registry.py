@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Connection
 
 from abusedesk.events.schema import Event
-from abusedesk.storage.bulk import greater, insert_returning, lesser
+from abusedesk.storage.bulk import greater, insert_returning, lesser, ts_param
 
 _URL_HOST: Final = re.compile(r"(?i)\b(?:https?://|www\.)([a-z0-9.-]+\.[a-z]{2,})")
 _MAX_BODY_SCAN: Final = 4096
@@ -71,67 +71,68 @@ def entities_of(event: Event) -> list[tuple[str, str]]:
     return out
 
 
-@dataclass
-class _Seen:
-    first: datetime
-    last: datetime
-    count: int = 1
+# [first_seen, last_seen, count]: plain lists, because a small object per entity costs more
+# than the rest of the registry's per-event work together.
+_Agg = list[Any]
 
-    def see(self, ts: datetime) -> None:
-        self.first = min(self.first, ts)
-        self.last = max(self.last, ts)
-        self.count += 1
+
+def _see(table: dict[Any, _Agg], key: Any, ts: datetime) -> None:
+    agg = table.get(key)
+    if agg is None:
+        table[key] = [ts, ts, 1]
+        return
+    if ts < agg[0]:
+        agg[0] = ts
+    elif ts > agg[1]:
+        agg[1] = ts
+    agg[2] += 1
 
 
 @dataclass
 class RegistryBatch:
     """What one ingest batch adds to the registry, aggregated before it touches the database."""
 
-    accounts: dict[str, _Seen] = field(default_factory=dict)
+    accounts: dict[str, _Agg] = field(default_factory=dict)
     profiles: dict[str, dict[str, str]] = field(default_factory=dict)
-    entities: dict[tuple[str, str], _Seen] = field(default_factory=dict)
-    links: dict[tuple[str, str, str], _Seen] = field(default_factory=dict)
+    links: dict[tuple[str, str, str], _Agg] = field(default_factory=dict)
 
     def add(self, event: Event) -> None:
         account = event.account_id
         if account is None:
             return
         ts = event.ts
-        seen = self.accounts.get(account)
-        if seen is None:
-            self.accounts[account] = _Seen(ts, ts)
-        else:
-            seen.see(ts)
+        _see(self.accounts, account, ts)
         if event.type == "account":
-            profile = self.profiles.setdefault(account, {})
-            for name in ("email", "company", "country", "declared_use_case"):
-                if (value := event.data.get(name)) is not None:
-                    profile[name] = value
+            data = event.data
+            profile = {n: data[n] for n in _PROFILE_FIELDS if data.get(n) is not None}
+            if profile:
+                self.profiles.setdefault(account, {}).update(profile)
+        links = self.links
         for kind, value in entities_of(event):
-            if len(value) > 512:
-                continue
-            ekey = (kind, value)
-            eseen = self.entities.get(ekey)
-            if eseen is None:
-                self.entities[ekey] = _Seen(ts, ts)
+            if len(value) <= 512:
+                _see(links, (account, kind, value), ts)
+
+    def entities(self) -> dict[tuple[str, str], _Agg]:
+        out: dict[tuple[str, str], _Agg] = {}
+        for (_account, kind, value), (first, last, count) in self.links.items():
+            agg = out.get((kind, value))
+            if agg is None:
+                out[(kind, value)] = [first, last, count]
             else:
-                eseen.see(ts)
-            lkey = (account, kind, value)
-            lseen = self.links.get(lkey)
-            if lseen is None:
-                self.links[lkey] = _Seen(ts, ts)
-            else:
-                lseen.see(ts)
+                agg[0] = min(agg[0], first)
+                agg[1] = max(agg[1], last)
+                agg[2] += count
+        return out
 
     def write(self, conn: Connection) -> None:
         if not self.accounts:
             return
-        least, most = lesser(conn), greater(conn)
+        least, most, ts = lesser(conn), greater(conn), ts_param(conn)
         insert_returning(
             conn,
             "accounts",
             ("account_id", "first_seen", "last_seen", "event_count", "status"),
-            [(a, s.first, s.last, s.count, "active") for a, s in self.accounts.items()],
+            [(a, ts(f), ts(last), n, "active") for a, (f, last, n) in self.accounts.items()],
             conflict=(
                 "ON CONFLICT (account_id) DO UPDATE SET "
                 f"first_seen = {least}(accounts.first_seen, excluded.first_seen), "
@@ -141,19 +142,19 @@ class RegistryBatch:
         )
         mark = _mark(conn)
         for account, profile in self.profiles.items():
-            # Column names come from the fixed tuple in add(); values are parameters.
+            # Column names come from _PROFILE_FIELDS; values are parameters.
             sets = ", ".join(f"{name} = {mark}" for name in profile)
             conn.exec_driver_sql(
-                f"UPDATE accounts SET {sets} WHERE account_id = {mark}",
-                (*profile.values(), account),
+                f"UPDATE accounts SET {sets} WHERE account_id = {mark}", (*profile.values(), account)
             )
-        if not self.entities:
+        entities = self.entities()
+        if not entities:
             return
         rows = insert_returning(
             conn,
             "entities",
             ("kind", "value", "first_seen", "last_seen"),
-            [(k, v, s.first, s.last) for (k, v), s in self.entities.items()],
+            [(k, v, ts(first), ts(last)) for (k, v), (first, last, _n) in entities.items()],
             conflict=(
                 "ON CONFLICT (kind, value) DO UPDATE SET "
                 f"first_seen = {least}(entities.first_seen, excluded.first_seen), "
@@ -167,8 +168,8 @@ class RegistryBatch:
             "account_entities",
             ("account_id", "entity_id", "first_seen", "last_seen", "event_count"),
             [
-                (account, ids[(kind, value)], s.first, s.last, s.count)
-                for (account, kind, value), s in self.links.items()
+                (account, ids[(kind, value)], ts(first), ts(last), n)
+                for (account, kind, value), (first, last, n) in self.links.items()
             ],
             conflict=(
                 "ON CONFLICT (account_id, entity_id) DO UPDATE SET "
@@ -177,6 +178,9 @@ class RegistryBatch:
                 "event_count = account_entities.event_count + excluded.event_count"
             ),
         )
+
+
+_PROFILE_FIELDS: Final = ("email", "company", "country", "declared_use_case")
 
 
 def _mark(conn: Connection) -> str:

@@ -193,7 +193,7 @@ def parse_ts(value: object) -> datetime:
         raise EventInvalid(f"field 'ts' has no UTC offset: {value[:40]!r}")
     if len(value) < 20 or value[10] not in "Tt ":
         raise EventInvalid(f"field 'ts' is not a full RFC 3339 date-time: {value[:40]!r}")
-    return parsed.astimezone(UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def _typename(value: object) -> str:
@@ -276,15 +276,17 @@ def validate_event(obj: object) -> Event:
         )
 
     data: dict[str, Any] = {}
-    for field in fields:
-        value = obj.get(field.name)
+    for name, kind, required, choices, default, field in _PLAN[etype]:
+        value = obj.get(name)
         if value is None:
-            if field.required:
-                raise EventInvalid(f"missing required field '{field.name}' for type {etype}")
-            if field.default is not None:
-                data[field.name] = field.default
-            continue
-        data[field.name] = _check(field, value)
+            if required:
+                raise EventInvalid(f"missing required field '{name}' for type {etype}")
+            if default is not None:
+                data[name] = default
+        elif kind == "str" and choices is None and type(value) is str:
+            data[name] = value  # the common case, checked inline: a call costs more
+        else:
+            data[name] = _check(field, value)
 
     if etype == "report" and "report_id" not in data:
         data["report_id"] = event_id
@@ -293,6 +295,13 @@ def validate_event(obj: object) -> Event:
     attrs = {k: obj[k] for k in extra} if extra else None
     return Event(event_id, etype, ts, account_id, data, attrs)
 
+
+# Per type, the fields flattened into tuples: attribute lookups are a measurable share of the
+# validator's time at 100,000 events a second.
+_PLAN: Final[dict[str, tuple[tuple[str, Kind, bool, frozenset[str] | None, Any, Field], ...]]] = {
+    etype: tuple((f.name, f.kind, f.required, f.choices, f.default, f) for f in fields)
+    for etype, fields in FIELDS.items()
+}
 
 _KNOWN: Final[dict[str, frozenset[str]]] = {
     etype: ENVELOPE | {field.name for field in fields} for etype, fields in FIELDS.items()

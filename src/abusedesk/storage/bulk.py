@@ -7,13 +7,16 @@ Only validated identifiers are ever put into SQL text; values always travel as p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-# SQLite allows 32,766 host parameters per statement; PostgreSQL 65,535.
-_MAX_PARAMS = 30_000
+# Statements of about a thousand parameters: SQLite parses each statement afresh, and parsing
+# cost grows faster than linearly with its length (measured: 500-row chunks are 2x faster than
+# 15,000-row ones), while the per-statement overhead is already negligible at this size.
+_MAX_PARAMS = 1_000
 
 
 def _placeholder(conn: Connection) -> str:
@@ -53,6 +56,22 @@ def insert_returning(
         if returning:
             out.extend(tuple(r) for r in result.fetchall())
     return out
+
+
+def ts_param(conn: Connection) -> Callable[[datetime], Any]:
+    """How a timestamp travels as a raw parameter: aware for PostgreSQL; for SQLite the naive
+    UTC text that storage.models.UtcDateTime (SQLAlchemy's SQLite DateTime) reads back."""
+    if conn.dialect.name == "postgresql":
+        return _identity
+    return _sqlite_ts
+
+
+def _identity(value: datetime) -> Any:
+    return value
+
+
+def _sqlite_ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def lesser(conn: Connection) -> str:
