@@ -10,9 +10,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from abusedesk.api.responses import JSONBody
 from abusedesk.errors import AbusedeskError
 
 log = logging.getLogger("abusedesk.api")
@@ -32,21 +32,21 @@ _HTTP_CODES = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: Any = None) -> ORJSONResponse:
+def envelope(status: int, code: str, message: str, details: Any = None) -> JSONBody:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return ORJSONResponse({"error": body}, status_code=status, headers=headers)
+    return JSONBody({"error": body}, status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AbusedeskError)
-    async def _domain(_: Request, exc: AbusedeskError) -> ORJSONResponse:
+    async def _domain(_: Request, exc: AbusedeskError) -> JSONBody:
         return envelope(exc.http_status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONBody:
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")}
             for e in exc.errors()
@@ -56,11 +56,11 @@ def install(app: FastAPI) -> None:
         return envelope(400, "invalid_input", f"{where}: {first['message']}", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONBody:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return envelope(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> JSONBody:
         log.exception("unhandled error", exc_info=exc)
         return envelope(500, "internal_error", "internal error; the server log has the details")

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import ORJSONResponse
 
 from abusedesk.api.auth import require
+from abusedesk.api.responses import JSONBody
 from abusedesk.auth.tokens import Principal
 from abusedesk.errors import FormatError, LimitError
 from abusedesk.workspace import Workspace
@@ -42,7 +42,7 @@ async def _body(request: Request, limit: int) -> bytes:
 async def post_events(
     request: Request,
     principal: Annotated[Principal, Depends(require("events:write"))],
-) -> ORJSONResponse:
+) -> JSONBody:
     ws: Workspace = request.app.state.workspace
     data = await _body(request, ws.settings.api_max_body_bytes)
     stripped = data.lstrip()
@@ -59,7 +59,7 @@ async def post_events(
     else:
         summary = await _in_thread(request, lambda: ingestor.ingest_bytes(data, source="http"))
     results = summary.results or []
-    return ORJSONResponse(
+    return JSONBody(
         {
             "run_id": summary.run_id,
             "accepted": summary.accepted,

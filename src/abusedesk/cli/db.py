@@ -15,11 +15,14 @@ app = typer.Typer(help="The relational store: migrations.", no_args_is_help=True
 @handles_errors
 def upgrade() -> None:
     """Apply every pending migration (ingest and serve also do this on first use)."""
-    ws = workspace()
-    store = db.Store(ws.settings.resolved_database_url, migrate=False)
-    before = db.current_revision(store.engine)
-    db.upgrade(store.engine)
-    after = db.current_revision(store.engine)
+    with workspace() as ws:
+        store = db.Store(ws.settings.resolved_database_url, migrate=False)
+        try:
+            before = db.current_revision(store.engine)
+            db.upgrade(store.engine)
+            after = db.current_revision(store.engine)
+        finally:
+            store.close()
     out.print(f"database at {after} (was {before or 'empty'})")
 
 

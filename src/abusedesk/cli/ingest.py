@@ -37,35 +37,35 @@ def ingest(
 
 @handles_errors
 def _run(paths: list[Path], fmt: str, as_json: bool) -> None:
-    ws = workspace()
-    files = expand(paths)
-    total = sum(p.stat().st_size for p in files)
-    ingestor = ws.ingestor(actor="cli")
-    show = err.is_terminal and not as_json
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show,
-    ) as progress:
-        task = progress.add_task("ingest", total=total)
-        summary = ingestor.ingest_paths(
-            files,
-            fmt,
-            on_bytes=lambda n: progress.advance(task, n),
-            on_file=lambda p, name: progress.update(task, description=f"{p.name} ({name})"),
-        )
-    if as_json:
-        body = summary.to_dict()
-        body["quarantine_sample"] = [
-            {"where": str(q.where), "reason": q.reason} for q in summary.quarantine_sample
-        ]
-        typer.echo(orjson.dumps(body).decode())
-    else:
-        print_summary(summary)
+    with workspace() as ws:
+        files = expand(paths)
+        total = sum(p.stat().st_size for p in files)
+        ingestor = ws.ingestor(actor="cli")
+        show = err.is_terminal and not as_json
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not show,
+        ) as progress:
+            task = progress.add_task("ingest", total=total)
+            summary = ingestor.ingest_paths(
+                files,
+                fmt,
+                on_bytes=lambda n: progress.advance(task, n),
+                on_file=lambda p, name: progress.update(task, description=f"{p.name} ({name})"),
+            )
+        if as_json:
+            body = summary.to_dict()
+            body["quarantine_sample"] = [
+                {"where": str(q.where), "reason": q.reason} for q in summary.quarantine_sample
+            ]
+            typer.echo(orjson.dumps(body).decode())
+        else:
+            print_summary(summary)
 
 
 def print_summary(summary: IngestSummary) -> None:

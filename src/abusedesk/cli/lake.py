@@ -25,12 +25,12 @@ def sql(
     """Run a read-only SQL query over the lake (DuckDB), with a time limit."""
     if fmt not in ("table", "csv", "json"):
         raise InputError(f"--format must be table, csv or json, not {fmt!r}")
-    ws = workspace()
-    with ws.lake_reader(locked=True) as reader:
-        result = reader.query(query, timeout_s=ws.settings.sql_timeout_s, max_rows=max_rows)
-    print_rows(result.columns, result.rows, fmt)
-    if result.truncated:
-        err.print(f"[yellow]only the first {max_rows} rows shown (--max-rows)[/]")
+    with workspace() as ws:
+        with ws.lake_reader(locked=True) as reader:
+            result = reader.query(query, timeout_s=ws.settings.sql_timeout_s, max_rows=max_rows)
+        print_rows(result.columns, result.rows, fmt)
+        if result.truncated:
+            err.print(f"[yellow]only the first {max_rows} rows shown (--max-rows)[/]")
 
 
 @app.command("compact")
@@ -39,15 +39,15 @@ def compact_cmd(
     min_files: int = typer.Option(2, "--min-files", help="Merge partitions with this many files."),
 ) -> None:
     """Merge each partition's small Parquet files into one."""
-    ws = workspace()
-    removed = compact(ws.lake_dir, min_files=min_files)
-    out.print(f"merged away {removed} file(s)")
+    with workspace() as ws:
+        removed = compact(ws.lake_dir, min_files=min_files)
+        out.print(f"merged away {removed} file(s)")
 
 
 @app.command("status")
 @handles_errors
 def status() -> None:
     """Files per partition."""
-    ws = workspace()
-    rows = sorted(count_by_partition(ws.lake_dir).items())
-    print_rows(["partition", "files"], rows, "table")
+    with workspace() as ws:
+        rows = sorted(count_by_partition(ws.lake_dir).items())
+        print_rows(["partition", "files"], rows, "table")

@@ -20,28 +20,28 @@ def create(
     role: str = typer.Option("ingest", "--role", help="admin, lead, analyst, viewer or ingest."),
 ) -> None:
     """Create a token and print it once."""
-    ws = workspace()
-    token, token_id = do_create_token(ws.store, ws.clock, name=name, role=role, actor="cli")
-    typer.echo(token)
-    err.print(f"[dim]token {token_id} {name!r} ({role}); it is not shown again[/]")
+    with workspace() as ws:
+        token, token_id = do_create_token(ws.store, ws.clock, name=name, role=role, actor="cli")
+        typer.echo(token)
+        err.print(f"[dim]token {token_id} {name!r} ({role}); it is not shown again[/]")
 
 
 @app.command("list")
 @handles_errors
 def list_() -> None:
     """List tokens (never the secret)."""
-    ws = workspace()
-    rows = [
-        (t.id, t.name, t.prefix + "…", t.role, t.created_at, t.revoked_at or "")
-        for t in list_tokens(ws.store)
-    ]
-    print_rows(["id", "name", "prefix", "role", "created_at", "revoked_at"], rows, "table")
+    with workspace() as ws:
+        rows = [
+            (t.id, t.name, t.prefix + "…", t.role, t.created_at, t.revoked_at or "")
+            for t in list_tokens(ws.store)
+        ]
+        print_rows(["id", "name", "prefix", "role", "created_at", "revoked_at"], rows, "table")
 
 
 @app.command("revoke")
 @handles_errors
 def revoke(token_id: int = typer.Argument(..., help="The id `tokens list` shows.")) -> None:
     """Revoke a token; requests with it are refused from now on."""
-    ws = workspace()
-    do_revoke_token(ws.store, ws.clock, token_id=token_id, actor="cli")
-    out.print(f"token {token_id} revoked")
+    with workspace() as ws:
+        do_revoke_token(ws.store, ws.clock, token_id=token_id, actor="cli")
+        out.print(f"token {token_id} revoked")

@@ -146,13 +146,9 @@ def _messages(stream: BinaryIO, source: str, cap: int) -> Iterator[_Raw]:
     if first.startswith(b"From "):
         yield from _mbox(stream, first, source, cap)
         return
-    data: bytes | None = first
-    if len(first) <= cap:
-        data = first + _read_upto(stream, cap + 1 - len(first))
-    if data is None or len(data) > cap:
-        yield _Raw(Location(source, line=1), None, first[:_HEAD])
-    else:
-        yield _Raw(Location(source, line=1), data, data[:_HEAD])
+    # One more byte than allowed tells "exactly at the limit" from "over it".
+    data = first if len(first) > cap else first + _read_upto(stream, cap + 1 - len(first))
+    yield _Raw(Location(source, line=1), data if len(data) <= cap else None, data[:_HEAD])
 
 
 def _read_upto(stream: BinaryIO, size: int) -> bytes:
@@ -200,9 +196,9 @@ def _mbox(stream: BinaryIO, first: bytes, source: str, cap: int) -> Iterator[_Ra
             if len(head) < _HEAD:
                 head += chunk[: _HEAD - len(head)]
             size += len(chunk)
-            oversize = size > cap
-            chunks = [] if oversize else chunks
-            if not oversize:
+            if size > cap:  # let go of it now: an oversize message is never held whole
+                oversize, chunks = True, []
+            else:
                 chunks.append(chunk)
         chunk = stream.readline(_READ_CHUNK)
     yield _Raw(Location(source, start, item), _join(chunks, oversize), head)
@@ -248,7 +244,7 @@ def _find_report(buf: bytes, limits: Limits) -> _Found | str:
         for index, child in enumerate(children):
             if child.ctype == _FEEDBACK:
                 return _Found(child, _pick_original(children, index), node.message)
-        queue.extend(c for c in children if c.ctype.startswith(("multipart/", "message/")))
+        queue.extend(c for c in children if c.ctype in _MESSAGE_TYPES or c.boundary)
     return "not an ARF report: no message/feedback-report part"
 
 
@@ -320,13 +316,13 @@ def _header_block(buf: bytes, start: int, end: int, *, fields: bool = False) -> 
         newline = buf.find(b"\n", pos, end)
         stop = end if newline < 0 else newline + 1
         size = stop - pos
+        scanned += 1  # blank lines too: in `fields` mode they are skipped, and must be bounded
         if size <= 2 and buf[pos:stop] in (b"\n", b"\r\n"):
             if not fields:
                 body = stop
                 break
             pos = stop
             continue
-        scanned += 1
         too_long = size > _MAX_HEADER_LINE
         if scanned > _MAX_HEADER_LINES or (not too_long and kept_bytes + size > _MAX_HEADER_BYTES):
             if not fields:  # stop parsing, but still find where the body starts
@@ -384,7 +380,8 @@ def _decode_words(text: str) -> str:
             data = binascii.a2b_qp(payload, header=True)
         try:
             return data.decode(charset, "replace")
-        except LookupError:  # unknown ("x-bogus") or not a text codec
+        except (LookupError, ValueError):  # unknown ("x-bogus"), not a text codec, or one
+            # that refuses errors="replace" (idna raises UnicodeError for it)
             return data.decode("utf-8", "replace")
 
     decoded = _ENCODED_WORD.sub(word, text)
@@ -410,7 +407,7 @@ def _part_headers(buf: bytes, part: _Entity, *, fields: bool) -> Headers:
 
     Only a bounded prefix is ever decoded: we want headers, never the original's body.
     """
-    limit = _MAX_FIELDS_BYTES if fields else _MAX_HEADER_BYTES * 2
+    limit = _MAX_FIELDS_BYTES if fields else _MAX_HEADER_BYTES
     encoding = _first(part.headers, "content-transfer-encoding").lower()
     if encoding == "base64":
         data = _b64decode(buf[part.body : min(part.end, part.body + limit * 2)])[:limit]
@@ -418,10 +415,8 @@ def _part_headers(buf: bytes, part: _Entity, *, fields: bool) -> Headers:
     elif encoding == "quoted-printable":
         data = binascii.a2b_qp(buf[part.body : min(part.end, part.body + limit * 3)])[:limit]
         start, end = 0, len(data)
-    else:
+    else:  # not copied: _header_block bounds what it reads
         data, start, end = buf, part.body, part.end
-        if fields:
-            end = min(end, start + limit)
     skipped = _NEWLINES.match(data, start, end)  # leading blank lines: seen in the wild
     start = skipped.end() if skipped else start
     return _header_block(data, start, end, fields=fields)[0]

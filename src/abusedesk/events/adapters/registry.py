@@ -18,7 +18,9 @@ def register(adapter: type[Adapter]) -> type[Adapter]:
 
 
 def _register_builtin() -> None:
-    for adapter in (JsonlAdapter,):
+    from abusedesk.events.adapters.arf import ArfAdapter
+
+    for adapter in (ArfAdapter, JsonlAdapter):
         register(adapter)
 
 

@@ -1,0 +1,49 @@
+# One command per habit. Everything runs inside .venv, made on first use.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Tests use both cores; each pytest worker gets its own database.
+WORKERS ?= 2
+
+.PHONY: install demo test lint typecheck test-sqlite test-postgres services bench docs clean
+
+$(BIN)/abusedesk: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/abusedesk
+
+demo: install
+	$(BIN)/abusedesk demo
+
+# The test command of the README: lint, strict typing, then every test on SQLite, then every
+# test that touches the store again on PostgreSQL (needs the server; `make services` starts it).
+test: install lint typecheck test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	$(BIN)/pytest -n $(WORKERS) -q
+
+test-postgres: install services
+	ABUSEDESK_TEST_DATABASE=postgresql ABUSEDESK_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -n $(WORKERS) -q -m db
+
+services:
+	@bash scripts/services.sh
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+docs: install
+	$(BIN)/python -m abusedesk.settings > docs/settings.md
+
+clean:
+	rm -rf $(VENV) .abusedesk .mypy_cache .ruff_cache .pytest_cache

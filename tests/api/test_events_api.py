@@ -1,0 +1,89 @@
+"""POST /v1/events: the same validation, quarantine and idempotency as file ingest."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi.testclient import TestClient
+
+from abusedesk.workspace import Workspace
+
+
+def ev(i: int, **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "id": f"h{i}", "type": "opt_out", "ts": "2026-03-01T12:00:00Z", "account_id": "AC1",
+        "recipient": f"+1555000{i:04d}", "keyword": "STOP",
+    }
+    body.update(extra)
+    return body
+
+
+def ndjson(*lines: bytes) -> bytes:
+    return b"\n".join(lines) + b"\n"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_ndjson_answers_per_line_and_keeps_good_lines(
+    api_client: TestClient, token: str, workspace: Workspace
+) -> None:
+    body = ndjson(
+        orjson.dumps(ev(1)), b"{broken", orjson.dumps(ev(2, ts="noon")), orjson.dumps(ev(3))
+    )
+    response = api_client.post("/v1/events", content=body, headers=auth(token))
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["accepted"], data["rejected"], data["duplicates"]) == (2, 2, 0)
+    assert [(r["line"], r["status"]) for r in data["results"]] == [
+        (1, "accepted"), (2, "rejected"), (3, "rejected"), (4, "accepted")]
+    assert data["results"][2]["reason"] == "field 'ts' is not an RFC 3339 timestamp: 'noon'"
+    assert data["results"][0]["id"] == "h1"
+    again = api_client.post("/v1/events", content=body, headers=auth(token)).json()
+    assert [r["status"] for r in again["results"]] == [
+        "duplicate", "rejected", "rejected", "duplicate"]
+    with workspace.lake_reader() as reader:
+        assert reader.con.execute("SELECT count(*) FROM opt_outs").fetchone() == (2,)
+
+
+def test_json_array_answers_per_item(api_client: TestClient, token: str) -> None:
+    body = orjson.dumps([ev(1), ev(1), {"id": "z"}, "text"])
+    data = api_client.post("/v1/events", content=body, headers=auth(token)).json()
+    assert [(r["item"], r["status"]) for r in data["results"]] == [
+        (1, "accepted"), (2, "duplicate"), (3, "rejected"), (4, "rejected")]
+    assert data["results"][3]["reason"] == "an event must be a JSON object, got string"
+
+
+def test_a_broken_array_is_one_clear_error(api_client: TestClient, token: str) -> None:
+    response = api_client.post("/v1/events", content=b'[{"id": 1},', headers=auth(token))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_format"
+    assert error["message"].startswith("body is not a valid JSON array")
+
+
+def test_no_token_wrong_token_and_wrong_role_are_refused(
+    api_client: TestClient, viewer_token: str
+) -> None:
+    body = orjson.dumps(ev(1))
+    missing = api_client.post("/v1/events", content=body)
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "unauthorized"
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = api_client.post("/v1/events", content=body, headers=auth("adk_not-a-real-token"))
+    assert wrong.status_code == 401
+    forbidden = api_client.post("/v1/events", content=body, headers=auth(viewer_token))
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"] == {
+        "code": "forbidden", "message": "role 'viewer' may not do this (needs events:write)"}
+
+
+def test_oversize_body_is_refused(workspace: Workspace, token: str) -> None:
+    from abusedesk.api.app import create_app
+    from abusedesk.settings import Settings
+
+    settings = Settings(**{**workspace.settings.model_dump(), "api_max_body_bytes": 2048})
+    with Workspace(settings) as small, TestClient(create_app(small)) as client:
+        response = client.post("/v1/events", content=b" " * 4096, headers=auth(token))
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "limit_exceeded"

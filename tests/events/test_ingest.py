@@ -1,0 +1,143 @@
+"""Ingest end to end on the real store and lake: idempotency, quarantine, registry, formats."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+
+from abusedesk.storage.models import Account, AccountEntity, Entity, IngestRun, QuarantineItem
+from abusedesk.workspace import Workspace
+
+
+def line(**fields: object) -> bytes:
+    return orjson.dumps(fields) + b"\n"
+
+
+def message(i: int, account: str = "AC1", **extra: object) -> bytes:
+    fields: dict[str, object] = {
+        "id": f"m{i}", "type": "message", "ts": f"2026-03-01T{i % 24:02d}:00:00Z",
+        "account_id": account, "message_id": f"SM{i}", "channel": "sms",
+        "from": "+15005550006", "to": "+37122345678", "body": "Your code is 1234",
+        "sender_ip": "198.51.100.7",
+    }
+    fields.update(extra)
+    return line(**fields)
+
+
+def count_lake(ws: Workspace, sql: str = "SELECT count(*) FROM events") -> int:
+    with ws.lake_reader() as reader:
+        row = reader.con.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_good_lines_go_in_and_each_bad_line_is_quarantined_with_its_number(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        message(1)
+        + b"{not json\n"
+        + message(2)
+        + b"\n"  # a blank line is neither an event nor an error
+        + line(id="x", type="message", ts="2026-03-01T00:00:00Z", account_id="AC1")
+        + b"[1,2]\n"
+        + message(3)
+    )
+    summary = workspace.ingestor().ingest_paths([path])
+    assert (summary.accepted, summary.quarantined, summary.duplicates) == (3, 3, 0)
+    with workspace.store.sessions() as session:
+        rows = session.execute(select(QuarantineItem).order_by(QuarantineItem.line)).scalars().all()
+    assert [(r.line, r.source) for r in rows] == [(2, str(path)), (5, str(path)), (6, str(path))]
+    assert rows[0].reason.startswith("not valid JSON")
+    assert rows[1].reason == "missing required field 'message_id' for type message"
+    assert rows[2].reason == "a line must hold one JSON object"
+    assert count_lake(workspace) == 3
+
+
+def test_the_same_file_twice_counts_once(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(message(i) for i in range(500)) + message(7))  # one repeat inside
+    first = workspace.ingestor().ingest_paths([path])
+    second = workspace.ingestor().ingest_paths([path])
+    assert (first.accepted, first.duplicates) == (500, 1)
+    assert (second.accepted, second.duplicates) == (0, 501)
+    assert count_lake(workspace) == 500
+
+
+def test_batches_folders_and_gzip(workspace: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(b"".join(message(i) for i in range(0, 150)))
+    with gzip.open(folder / "sub" / "b.jsonl.gz", "wb") as fh:
+        fh.write(b"".join(message(i) for i in range(150, 300)))
+    ingestor = workspace.ingestor()
+    ingestor.batch_size = 100  # several flushes per file
+    summary = ingestor.ingest_paths([folder])
+    assert (summary.files, summary.accepted) == (2, 300)
+    assert count_lake(workspace, "SELECT count(DISTINCT id) FROM messages") == 300
+
+
+def test_registry_links_accounts_to_what_they_use(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(
+        line(id="s1", type="account", ts="2026-03-01T09:00:00Z", account_id="AC1",
+             action="signup", ip="203.0.113.7", device_id="dev-9", email="Ops@NewCo.example",
+             payment_fingerprint="card-1", company="NewCo", country="US")
+        + line(id="s2", type="account", ts="2026-03-02T09:00:00Z", account_id="AC2",
+               action="signup", ip="203.0.113.8", device_id="dev-9", payment_fingerprint="card-1")
+        + message(1, body="Pay now https://Secure-Pay.example.com/x", ts="2026-03-01T10:00:00Z")
+        + message(2, ts="2026-03-03T10:00:00Z")
+    )
+    workspace.ingestor().ingest_paths([path])
+    with workspace.store.sessions() as session:
+        ac1 = session.get(Account, "AC1")
+        assert ac1 is not None
+        assert (ac1.company, ac1.country, ac1.event_count) == ("NewCo", "US", 3)
+        assert ac1.first_seen.isoformat() == "2026-03-01T09:00:00+00:00"
+        assert ac1.last_seen.isoformat() == "2026-03-03T10:00:00+00:00"
+        device_users = session.execute(
+            select(AccountEntity.account_id)
+            .join(Entity, Entity.id == AccountEntity.entity_id)
+            .where(Entity.kind == "device", Entity.value == "dev-9")
+            .order_by(AccountEntity.account_id)
+        ).scalars().all()
+        assert device_users == ["AC1", "AC2"]
+        kinds = set(
+            session.execute(
+                select(Entity.kind, Entity.value)
+                .join(AccountEntity, AccountEntity.entity_id == Entity.id)
+                .where(AccountEntity.account_id == "AC1")
+            ).all()
+        )
+    assert {("phone", "+15005550006"), ("ip", "198.51.100.7"), ("domain", "secure-pay.example.com"),
+            ("email", "ops@newco.example"), ("payment", "card-1")} <= kinds
+
+
+def test_a_report_naming_a_number_finds_its_account(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(
+        message(1)
+        + line(id="r1", type="report", ts="2026-03-01T10:00:00Z", reporter="carrier",
+               category="phishing", target="+15005550006", description="7726 reports")
+        + line(id="r2", type="report", ts="2026-03-01T10:00:00Z", reporter="user",
+               category="spam", target="+19999999999")
+    )
+    workspace.ingestor().ingest_paths([path])
+    with workspace.lake_reader() as reader:
+        rows = reader.con.execute("SELECT id, account_id FROM reports ORDER BY id").fetchall()
+    assert rows == [("r1", "AC1"), ("r2", None)]
+
+
+def test_each_run_is_recorded(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(message(1) + b"oops\n")
+    summary = workspace.ingestor(actor="alice").ingest_paths([path])
+    with workspace.store.sessions() as session:
+        run = session.get(IngestRun, summary.run_id)
+    assert run is not None
+    assert (run.status, run.actor, run.read, run.accepted, run.quarantined) == (
+        "done", "alice", 2, 1, 1)
