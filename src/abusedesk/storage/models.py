@@ -161,7 +161,11 @@ class Signal(Base):
     """A rule matched an event: the feature values that tripped it are kept as evidence."""
 
     __tablename__ = "signals"
-    __table_args__ = (Index("ix_signals_account_ts", "account_id", "event_ts"),)
+    __table_args__ = (
+        Index("ix_signals_account_ts", "account_id", "event_ts"),
+        # A rule matches an event once: re-running detection over the lake adds nothing twice.
+        UniqueConstraint("rule_id", "event_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     account_id: Mapped[str | None] = mapped_column(String(128))
@@ -174,6 +178,10 @@ class Signal(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     event_ts: Mapped[datetime] = mapped_column(_tz())
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Repeat matches of the same rule on the same account within the cooldown are counted here
+    # rather than stored one by one (a pumping burst would otherwise write thousands of rows).
+    hits: Mapped[int] = mapped_column(Integer, default=1)
+    last_hit_at: Mapped[datetime] = mapped_column(_tz())
     case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(_tz())
 

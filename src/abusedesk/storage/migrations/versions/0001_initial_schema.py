@@ -363,10 +363,13 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=32), nullable=False),
         sa.Column("event_ts", sa.DateTime(timezone=True), nullable=False),
         sa.Column("features", sa.JSON(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("last_hit_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("case_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_signals_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
+        sa.UniqueConstraint("rule_id", "event_id", name=op.f("uq_signals_rule_id_event_id")),
     )
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.create_index("ix_signals_account_ts", ["account_id", "event_ts"], unique=False)
