@@ -141,3 +141,21 @@ def test_each_run_is_recorded(workspace: Workspace, tmp_path: Path) -> None:
     assert run is not None
     assert (run.status, run.actor, run.read, run.accepted, run.quarantined) == (
         "done", "alice", 2, 1, 1)
+
+
+def test_a_folder_of_mixed_formats_is_detected_file_by_file(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    fixtures = Path(__file__).parent / "adapters" / "fixtures"
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for name in ("arf/rfc5965_sample.eml", "sendgrid/batch.json", "twilio/api-export.csv"):
+        source = fixtures / name
+        (folder / source.name).write_bytes(source.read_bytes())
+    (folder / "notes.txt").write_text("not events\n")
+    (folder / "events.jsonl").write_bytes(message(1))
+    summary = workspace.ingestor().ingest_paths([folder])
+    assert summary.quarantined == 1  # only notes.txt
+    assert summary.quarantine_sample[0].where.source.endswith("notes.txt")
+    assert summary.quarantine_sample[0].reason.startswith("cannot tell the format")
+    assert set(summary.by_type) >= {"complaint", "delivery", "message", "opt_out"}

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, select, text, update
 
 from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
+from abusedesk.errors import InputError
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Adapter, Limits, Location, Record, Rejected, excerpt
 from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_lines
@@ -157,9 +158,18 @@ class Ingestor:
         run = _Run(self, [str(p) for p in files], fmt, keep_results=False)
         try:
             for path in files:
-                adapter = (
-                    adapters.get(fmt) if fmt != "auto" else adapters.detect(head(path), path.name)
-                )
+                try:
+                    adapter = (
+                        adapters.get(fmt)
+                        if fmt != "auto"
+                        else adapters.detect(head(path), path.name)
+                    )
+                except InputError as exc:
+                    # One unreadable or unrecognised file in a folder must not stop the rest.
+                    run.reject_file(path, exc.message)
+                    if on_bytes is not None:
+                        on_bytes(path.stat().st_size)
+                    continue
                 if on_file is not None:
                     on_file(path, adapter.name)
                 with open_source(path, on_bytes) as stream:
@@ -307,6 +317,10 @@ class _Run:
                 pending = self.pending
         if adapter is not None:
             summary.skipped += int(getattr(adapter, "skipped", 0))
+
+    def reject_file(self, path: Path, reason: str) -> None:
+        self.summary.read += 1
+        self._reject(Location(str(path)), reason.removeprefix(f"{path.name}: "), "")
 
     def _reject(
         self, where: Location, reason: str, text_excerpt: str, *, slot: int | None = None

@@ -19,11 +19,11 @@ import hashlib
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
 import orjson
 
@@ -33,12 +33,14 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 __all__ = [
+    "INTERNAL_ERROR",
     "Malformed",
     "as_list",
     "as_obj",
     "decode_or_malformed",
     "excerpt_value",
     "from_unix",
+    "guarded",
     "iter_objects",
     "looks_like_json",
     "make_id",
@@ -47,6 +49,8 @@ __all__ = [
     "parse_datetime",
     "rfc3339",
     "shallow",
+    "show",
+    "top_obj",
     "typename",
 ]
 
@@ -54,6 +58,12 @@ _BOM = b"\xef\xbb\xbf"
 _CHUNK = 65_536
 # validate_event refuses ids over 256 characters; ids built from hostile input are hashed instead.
 _MAX_ID = 256
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+INTERNAL_ERROR = "internal error while reading this input"
 
 
 class Malformed(Exception):  # noqa: N818 - reads as a verdict on the input, like EventInvalid
@@ -66,6 +76,18 @@ class Malformed(Exception):  # noqa: N818 - reads as a verdict on the input, lik
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def guarded(convert: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run one conversion; an exception it did not mean to raise becomes a Malformed for that
+    input only, so a bug met by strange input costs one item and not the rest of the file. The
+    tests fail whenever this happens, so it is a last resort, not a way of reporting."""
+    try:
+        return convert(*args, **kwargs)
+    except Malformed:
+        raise
+    except Exception as exc:
+        raise Malformed(f"{INTERNAL_ERROR} ({type(exc).__name__})") from exc
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -245,7 +267,8 @@ class _Prefixed(io.RawIOBase):
         if self._prefix:
             count = min(len(target), len(self._prefix))
             target[:count] = self._prefix[:count]
-            self._prefix = self._prefix[count:]
+            # An empty slice would still hold the whole head: let it go once it is read.
+            self._prefix = self._prefix[count:] if count < len(self._prefix) else memoryview(b"")
             return count
         data = self._rest.read(len(target))
         target[: len(data)] = data
@@ -270,11 +293,27 @@ def typename(value: object) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def show(value: object) -> str:
+    """A bad scalar as a short literal; a container by its type (it may be huge)."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, dict | list):
+        return typename(value)
+    return repr(value)[:40]
+
+
 def as_obj(value: object, path: str) -> dict[str, Any]:
     if value is None:
         raise Malformed(f"'{path}' is missing")
     if type(value) is not dict:
         raise Malformed(f"'{path}' must be an object, got {typename(value)}")
+    return value
+
+
+def top_obj(value: object, what: str) -> dict[str, Any]:
+    """A top-level input value, which must be an object."""
+    if type(value) is not dict:
+        raise Malformed(f"expected {what} (a JSON object), got {typename(value)}")
     return value
 
 

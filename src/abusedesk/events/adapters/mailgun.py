@@ -14,16 +14,18 @@ from typing import Any, BinaryIO, ClassVar
 from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
-    as_list,
     as_obj,
     excerpt_value,
     from_unix,
+    guarded,
     iter_objects,
     looks_like_json,
     make_id,
     need_str,
     opt_str,
     shallow,
+    show,
+    top_obj,
     typename,
 )
 
@@ -63,47 +65,49 @@ class MailgunAdapter:
             if isinstance(entry, Rejected):
                 yield entry
                 continue
-            for value, signature, where in _payloads(*entry):
-                try:
-                    event = _convert(value, signature)
-                except Malformed as exc:
-                    yield Rejected(where, exc.reason, excerpt_value(value))
-                    continue
-                if event is None:
-                    self.skipped += 1
-                else:
-                    yield Record(event, where)
+            value, where = entry
+            if type(value) is dict and "event-data" in value:
+                yield from self._one(value["event-data"], value.get("signature"), where)
+            elif type(value) is dict and "items" in value and "event" not in value:
+                yield from self._page(value["items"], where)
+            else:
+                yield from self._one(value, None, where)
 
-
-def _payloads(value: object, where: Location) -> Iterator[tuple[object, object, Location]]:
-    """(event-data, signature, location) of one top-level object, whatever its shape; a shape
-    that is none of them comes out as itself and is rejected by _convert."""
-    if type(value) is dict and "event-data" in value:
-        yield value["event-data"], value.get("signature"), where
-    elif type(value) is dict and "items" in value and "event" not in value:
-        items = value["items"]
+    def _page(self, items: object, where: Location) -> Iterator[Item]:
+        """The events of an Events API page ({"items": [...], "paging": {...}})."""
         if type(items) is not list:
-            yield {"items": items}, None, where
+            reason = f"'items' of an Events API page must be a list, got {typename(items)}"
+            yield Rejected(where, reason, excerpt_value(items))
             return
         for index, item in enumerate(items, 1):
-            yield item, None, Location(where.source, line=where.line, item=index)
-    else:
-        yield value, None, where
+            yield from self._one(item, None, Location(where.source, where.line, index))
+
+    def _one(self, data: object, signature: object, where: Location) -> Iterator[Item]:
+        try:
+            event = guarded(_convert, data, signature)
+        except Malformed as exc:
+            if type(data) is dict:  # a quarantine excerpt must not carry a token either
+                data = {key: value for key, value in data.items() if key != "signature"}
+            yield Rejected(where, exc.reason, excerpt_value(data))
+            return
+        if event is None:
+            self.skipped += 1
+        else:
+            yield Record(event, where)
 
 
 def _convert(value: object, signature: object) -> Event | None:
-    data = as_obj(value, "event-data")
-    if "items" in data and "event" not in data:
-        as_list(data["items"], "items")
+    data = top_obj(value, "a Mailgun event")
     name = need_str(data, "event", "event-data.event")
     if name in _SKIPPED:
         return None
     if name not in _KEPT:
         raise Malformed(f"unknown Mailgun event {name[:40]!r}")
-    ts = from_unix(data.get("timestamp"))
+    if data.get("timestamp") is None:
+        raise Malformed("'event-data.timestamp' is missing")
+    ts = from_unix(data["timestamp"])
     if ts is None:
-        shown = typename(data.get("timestamp"))
-        raise Malformed(f"'event-data.timestamp' is not unix seconds (got {shown})")
+        raise Malformed(f"'event-data.timestamp' is not unix seconds: {show(data['timestamp'])}")
     event: Event = {"id": _event_id(data, signature), "ts": ts, "account_id": _account(data)}
     recipient = opt_str(data, "recipient", "event-data.recipient")
     message_id, sender = _message(data)
@@ -224,6 +228,9 @@ def _add_extras(event: Event, data: dict[str, Any]) -> None:
         message = status.get("message")
         if "delivery_message" not in event and type(message) is str and message:
             event["delivery_message"] = message
+    reject = data.get("reject")
+    if type(reject) is dict and type(reject.get("reason")) is str and reject["reason"]:
+        event["reject_reason"] = reject["reason"]
     tags = data.get("tags")
     if type(tags) is list and tags and all(type(tag) is str for tag in tags):
         event["tags"] = tags

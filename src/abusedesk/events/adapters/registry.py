@@ -19,8 +19,19 @@ def register(adapter: type[Adapter]) -> type[Adapter]:
 
 def _register_builtin() -> None:
     from abusedesk.events.adapters.arf import ArfAdapter
+    from abusedesk.events.adapters.mailgun import MailgunAdapter
+    from abusedesk.events.adapters.sendgrid import SendGridAdapter
+    from abusedesk.events.adapters.ses import SesAdapter
+    from abusedesk.events.adapters.twilio_csv import TwilioCsvAdapter
 
-    for adapter in (ArfAdapter, JsonlAdapter):
+    for adapter in (
+        SesAdapter,
+        SendGridAdapter,
+        MailgunAdapter,
+        TwilioCsvAdapter,
+        ArfAdapter,
+        JsonlAdapter,
+    ):
         register(adapter)
 
 

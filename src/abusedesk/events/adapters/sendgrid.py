@@ -15,15 +15,17 @@ from typing import Any, BinaryIO, ClassVar
 from abusedesk.events.adapters.base import Item, Limits, Record, Rejected
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
-    as_obj,
     excerpt_value,
     from_unix,
+    guarded,
     iter_objects,
     looks_like_json,
     make_id,
     need_str,
     opt_str,
     shallow,
+    show,
+    top_obj,
     typename,
 )
 
@@ -52,32 +54,36 @@ _EXTRAS = {
     "singlesend_id": "singlesend_id",
     "template_id": "template_id",
 }
-_NATIVE = frozenset(_EXTRAS) | frozenset(_ACCOUNT_KEYS) | {
-    "email",
-    "timestamp",
-    "event",
-    "sg_event_id",
-    "sg_message_id",
-    "category",
-    "status",
-    "type",
-    "cert_err",
-    "useragent",
-    "url",
-    "url_offset",
-    "sg_machine_open",
-    "sg_content_type",
-    "sg_template_id",
-    "sg_template_name",
-    "marketing_campaign_name",
-    "marketing_campaign_version",
-    "marketing_campaign_split_id",
-    "singlesend_name",
-    "template_version_id",
-    "template_hash",
-    "pool",
-    "send_at",
-}
+_NATIVE = (
+    frozenset(_EXTRAS)
+    | frozenset(_ACCOUNT_KEYS)
+    | {
+        "email",
+        "timestamp",
+        "event",
+        "sg_event_id",
+        "sg_message_id",
+        "category",
+        "status",
+        "type",
+        "cert_err",
+        "useragent",
+        "url",
+        "url_offset",
+        "sg_machine_open",
+        "sg_content_type",
+        "sg_template_id",
+        "sg_template_name",
+        "marketing_campaign_name",
+        "marketing_campaign_version",
+        "marketing_campaign_split_id",
+        "singlesend_name",
+        "template_version_id",
+        "template_hash",
+        "pool",
+        "send_at",
+    }
+)
 
 
 class SendGridAdapter:
@@ -100,7 +106,7 @@ class SendGridAdapter:
                 continue
             value, where = entry
             try:
-                event = _convert(value)
+                event = guarded(_convert, value)
             except Malformed as exc:
                 yield Rejected(where, exc.reason, excerpt_value(value))
                 continue
@@ -111,16 +117,18 @@ class SendGridAdapter:
 
 
 def _convert(value: object) -> Event | None:
-    sg = as_obj(value, "event")
+    sg = top_obj(value, "a SendGrid event")
     name = need_str(sg, "event", "event")
     if name in _SKIPPED:
         return None
     if name not in _KEPT:
         raise Malformed(f"unknown SendGrid event {name[:40]!r}")
     event_id = need_str(sg, "sg_event_id", "sg_event_id")
-    ts = from_unix(sg.get("timestamp"))
+    if sg.get("timestamp") is None:
+        raise Malformed("'timestamp' is missing")
+    ts = from_unix(sg["timestamp"])
     if ts is None:
-        raise Malformed(f"'timestamp' is not unix seconds: {_show(sg.get('timestamp'))}")
+        raise Malformed(f"'timestamp' is not unix seconds: {show(sg['timestamp'])}")
     event: Event = {"id": make_id("sendgrid", event_id), "ts": ts, "account_id": _account(sg)}
     message_id = _message_id(sg)
     email = opt_str(sg, "email", "email")
@@ -217,9 +225,7 @@ def _add_extras(event: Event, sg: dict[str, Any]) -> None:
         value = sg.get(key)
         if value is not None and value != "" and shallow(value, 1):
             event[name] = value
-    custom = {
-        key: value for key, value in sg.items() if key not in _NATIVE and shallow(value, 4)
-    }
+    custom = {key: value for key, value in sg.items() if key not in _NATIVE and shallow(value, 4)}
     if custom:
         event["custom_args"] = custom
 
@@ -227,9 +233,3 @@ def _add_extras(event: Event, sg: dict[str, Any]) -> None:
 def _put(event: Event, key: str, value: object) -> None:
     if value is not None:
         event[key] = value
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value[:40])
-    return typename(value) if isinstance(value, dict | list) else repr(value)[:40]

@@ -19,6 +19,7 @@ from abusedesk.events.adapters.jsondoc import (
     as_obj,
     decode_or_malformed,
     excerpt_value,
+    guarded,
     iter_objects,
     looks_like_json,
     make_id,
@@ -26,6 +27,7 @@ from abusedesk.events.adapters.jsondoc import (
     opt_str,
     parse_datetime,
     rfc3339,
+    top_obj,
 )
 
 Event = dict[str, Any]
@@ -66,7 +68,7 @@ class SesAdapter:
                 continue
             value, where = entry
             try:
-                events = _convert(value)
+                events = guarded(_convert, value)
             except Malformed as exc:
                 yield Rejected(where, exc.reason, excerpt_value(value))
                 continue
@@ -79,7 +81,7 @@ class SesAdapter:
 
 def _convert(value: object) -> list[Event] | None:
     """The events of one notification; None when it is valid but not one we keep."""
-    note = _unwrap_sns(as_obj(value, "notification"))
+    note = _unwrap_sns(top_obj(value, "an SES notification"))
     if note is None:
         return None
     kind = opt_str(note, "notificationType", "notificationType") or opt_str(
@@ -101,13 +103,13 @@ def _convert(value: object) -> list[Event] | None:
 
 def _unwrap_sns(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The SES notification inside an SNS envelope (or obj itself when it is not one)."""
-    sns_type = obj.get("Type")
-    if sns_type is None or "mail" in obj:
+    if obj.get("Type") is None or "mail" in obj:
         return obj
+    sns_type = need_str(obj, "Type", "Type")
     if sns_type in _SKIPPED_SNS:
         return None
     if sns_type != "Notification":
-        raise Malformed(f"unknown SNS message Type {str(sns_type)[:40]!r}")
+        raise Malformed(f"unknown SNS message Type {sns_type[:40]!r}")
     message = need_str(obj, "Message", "Message")
     return as_obj(decode_or_malformed(message, "the SNS 'Message'"), "Message")
 
@@ -170,9 +172,9 @@ def _first_tag(mail: dict[str, Any], key: str) -> str | None:
 
 def _recipients(part: dict[str, Any], key: str, path: str) -> Iterator[tuple[dict[str, Any], str]]:
     """(entry, email address) of each object in a list of recipient objects."""
-    for index, entry in enumerate(as_list(part.get(key), f"{path}.{key}")):
+    for index, item in enumerate(as_list(part.get(key), f"{path}.{key}")):
         where = f"{path}.{key}[{index}]"
-        entry = as_obj(entry, where)
+        entry = as_obj(item, where)
         yield entry, need_str(entry, "emailAddress", f"{where}.emailAddress")
 
 
@@ -268,8 +270,8 @@ def _headers(mail: dict[str, Any]) -> dict[str, str] | None:
     if mail.get("headers") is None:
         return None
     headers: dict[str, str] = {}
-    for index, entry in enumerate(as_list(mail["headers"], "mail.headers")):
-        entry = as_obj(entry, f"mail.headers[{index}]")
+    for index, item in enumerate(as_list(mail["headers"], "mail.headers")):
+        entry = as_obj(item, f"mail.headers[{index}]")
         name = need_str(entry, "name", f"mail.headers[{index}].name")
         value = opt_str(entry, "value", f"mail.headers[{index}].value") or ""
         headers.setdefault(name, value)
