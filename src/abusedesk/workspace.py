@@ -9,13 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
+from abusedesk.detection.features import FeatureStore, MemoryStore
+from abusedesk.errors import ConfigError
 from abusedesk.events.adapters.base import Limits
 from abusedesk.events.ingest import BatchConsumer, Ingestor
 from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
+
+if TYPE_CHECKING:
+    from abusedesk.detection.engine import DetectionEngine
+    from abusedesk.detection.stream import DetectionConsumer
 
 
 class Workspace:
@@ -56,6 +63,29 @@ class Workspace:
             actor=actor,
             origin=origin,
         )
+
+    def feature_store(self) -> FeatureStore:
+        url = self.settings.state_url
+        lateness = self.settings.feature_lateness_s
+        if url.startswith("memory:"):
+            return MemoryStore(lateness_s=lateness)
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            from redis import Redis
+
+            from abusedesk.detection.features.redis_store import RedisStore
+
+            return RedisStore(Redis.from_url(url), lateness_s=lateness)
+        raise ConfigError(f"ABUSEDESK_STATE_URL must be memory:// or redis://…, not {url!r}")
+
+    def detection_engine(self) -> DetectionEngine:
+        from abusedesk.detection.engine import DetectionEngine
+
+        return DetectionEngine.load(self.settings.rules_path, self.feature_store())
+
+    def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
+        from abusedesk.detection.stream import DetectionConsumer
+
+        return DetectionConsumer(engine or self.detection_engine(), self.store, self.clock)
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)

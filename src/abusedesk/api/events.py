@@ -16,7 +16,7 @@ from abusedesk.workspace import Workspace
 router = APIRouter()
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise LimitError(f"request body over {limit} bytes (ABUSEDESK_API_MAX_BODY_BYTES)")
@@ -44,7 +44,7 @@ async def post_events(
     principal: Annotated[Principal, Depends(require("events:write"))],
 ) -> JSONBody:
     ws: Workspace = request.app.state.workspace
-    data = await _body(request, ws.settings.api_max_body_bytes)
+    data = await read_body(request, ws.settings.api_max_body_bytes)
     stripped = data.lstrip()
     ingestor = ws.ingestor(
         consumers=request.app.state.consumers, actor=principal.name, origin="api"

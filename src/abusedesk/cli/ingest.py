@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from abusedesk.cli.context import workspace
+from abusedesk.cli.detect import detection_dict, print_detection
 from abusedesk.cli.output import err, escape, handles_errors, out
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.ingest import IngestSummary
@@ -30,17 +31,24 @@ def ingest(
         "auto", "--format", "-f", help=f"auto or one of: {', '.join(adapters.names())}."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    no_detect: bool = typer.Option(
+        False, "--no-detect", help="Only take the events in; run no detection."
+    ),
 ) -> None:
-    """Ingest events: validate, de-duplicate, write to the lake and the registry."""
-    _run(paths, fmt, as_json)
+    """Ingest events: validate, de-duplicate, write to the lake and registry, detect.
+
+    Detection runs on the new events (signals, cases) unless --no-detect.
+    """
+    _run(paths, fmt, as_json, not no_detect)
 
 
 @handles_errors
-def _run(paths: list[Path], fmt: str, as_json: bool) -> None:
+def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> None:
     with workspace() as ws:
         files = expand(paths)
         total = sum(p.stat().st_size for p in files)
-        ingestor = ws.ingestor(actor="cli")
+        consumer = ws.detection_consumer() if detect else None
+        ingestor = ws.ingestor(actor="cli", consumers=[consumer] if consumer else [])
         show = err.is_terminal and not as_json
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -63,9 +71,13 @@ def _run(paths: list[Path], fmt: str, as_json: bool) -> None:
             body["quarantine_sample"] = [
                 {"where": str(q.where), "reason": q.reason} for q in summary.quarantine_sample
             ]
+            if consumer is not None:
+                body["detection"] = detection_dict(consumer.stats)
             typer.echo(orjson.dumps(body).decode())
         else:
             print_summary(summary)
+            if consumer is not None:
+                print_detection(ws, consumer.stats)
 
 
 def print_summary(summary: IngestSummary) -> None:

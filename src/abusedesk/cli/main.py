@@ -5,11 +5,17 @@ from __future__ import annotations
 import typer
 
 from abusedesk import __version__
+from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
+from abusedesk.cli import demo as demo_cmd
+from abusedesk.cli import detect as detect_cmd
+from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
+from abusedesk.detection.rules import cli as rules_cmd
+from abusedesk.sim import cli as sim_cmd
 
 app = typer.Typer(
     name="abusedesk",
@@ -19,8 +25,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("ingest")(ingest_cmd.ingest)
+app.command("demo")(demo_cmd.demo)
+app.command("detect")(detect_cmd.detect)
 app.command("sql")(lake_cmd.sql)
 app.command("serve")(serve_cmd.serve)
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(eval_cmd.app, name="eval")
+app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(sim_cmd.app, name="sim")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")

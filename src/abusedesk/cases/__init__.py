@@ -1,0 +1,1 @@
+"""WORK: cases, queues, SLA, the case timeline and its evidence."""
