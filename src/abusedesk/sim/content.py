@@ -23,6 +23,7 @@ NAMES: Final = (
     "J. Carter", "M. Lopez", "A. Nguyen", "S. Patel", "R. Evans", "K. Brown", "D. Hughes",
     "L. Moore", "T. Walker", "P. Reid",
 )  # fmt: skip
+FIRST_NAMES: Final = ("Sam", "Alex", "Chris", "Jo", "Pat", "Max", "Kim", "Lee", "Ana", "Tom")
 DAYS: Final = ("today", "tomorrow", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
 
@@ -77,7 +78,9 @@ class _Defaults(dict[str, str]):
         if key == "pct":
             return str(r.choice((10, 15, 20, 25, 30, 40)))
         if key == "promo":
-            return r.choice(("SPRING", "SAVE", "HELLO", "VIP", "WEEKEND")) + str(r.randrange(10, 99))
+            return r.choice(("SPRING", "SAVE", "HELLO", "VIP", "WEEKEND")) + str(
+                r.randrange(10, 99)
+            )
         if key == "time":
             return f"{r.randint(8, 17)}:{r.choice(('00', '15', '30', '45'))}"
         if key == "day":
@@ -89,7 +92,7 @@ class _Defaults(dict[str, str]):
         if key == "n":
             return str(r.randint(3, 9))
         if key == "first":
-            return r.choice(("Sam", "Alex", "Chris", "Jo", "Pat", "Max", "Kim", "Lee"))
+            return r.choice(FIRST_NAMES)
         if key == "currency":
             return "$"
         raise KeyError(key)
@@ -104,13 +107,13 @@ def brand_link(rng: random.Random, domain: str, path: str = "s") -> str:
     return f"https://{domain}/{path}/{token(rng, 6)}"
 
 
-# Characters outside ASCII that the GSM 03.38 alphabet still carries in one septet.
-_GSM_EXTRA: Final = frozenset("£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉÄÖÑÜ§¿äöñüà€")
+# Anything outside ASCII and the non-ASCII letters the GSM 03.38 alphabet carries in one septet.
+_NOT_GSM: Final = re.compile("[^\x00-\x7f£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉÄÖÑÜ§¿äöñüà€]")
 
 
 def segments(body: str) -> int:
     """SMS parts: GSM-7 160/153 characters, else UCS-2 70/67 (what the customer pays for)."""
     n = len(body)
-    gsm = all(ord(c) < 128 or c in _GSM_EXTRA for c in body)
+    gsm = body.isascii() or _NOT_GSM.search(body) is None
     single, part = (160, 153) if gsm else (70, 67)
     return 1 if n <= single else -(-n // part)

@@ -1,21 +1,21 @@
-"""The slice engine: events go into a time-ordered heap, and each finished hour is written out.
+"""The slice engine: events go into per-hour buckets, and each finished hour is written out.
 
 Actors emit events at or after the start of the current hour (a delivery receipt or an opt-out
-may land minutes or hours later, in a later slice). After every actor has had its hour, all
-events before the hour's end are popped in (ts, sequence) order and appended to the file. Memory
-is therefore one hour of traffic plus what is still in flight, whatever the run's length or scale.
+may land minutes or hours later, in a later bucket). After every actor has had its hour, the
+buckets before the hour's end are sorted by (ts, sequence) and appended to the file. Memory is
+therefore one hour of traffic plus what is still in flight, whatever the run's length or scale.
 Ties in ts keep emission order (the sequence number), which is itself deterministic.
+Appending to a bucket and sorting it once costs less than a heap push and pop per event.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from typing import IO, Any
 
 import orjson
 
-from abusedesk.sim.timeutil import rfc3339
+from abusedesk.sim.timeutil import HOUR, rfc3339
 
 Pending = tuple[int, int, str, str | None, dict[str, Any]]
 
@@ -23,28 +23,41 @@ Pending = tuple[int, int, str, str | None, dict[str, Any]]
 class EventSink:
     """Where actors put events. `floor` guards the one invariant the ordering relies on."""
 
-    __slots__ = ("_heap", "_seq", "floor")
+    __slots__ = ("_buckets", "_pending", "_seq", "floor")
 
     def __init__(self) -> None:
-        self._heap: list[Pending] = []
+        self._buckets: dict[int, list[Pending]] = {}
         self._seq = 0
+        self._pending = 0
         self.floor: int | None = None
 
     def emit(self, ts: int, etype: str, account_id: str | None, fields: dict[str, Any]) -> None:
         if self.floor is not None and ts < self.floor:
             raise AssertionError(f"{etype} event at {ts} is before the open slice {self.floor}")
         self._seq += 1
-        heapq.heappush(self._heap, (ts, self._seq, etype, account_id, fields))
+        self._pending += 1
+        bucket = self._buckets.get(ts // HOUR)
+        if bucket is None:
+            bucket = self._buckets[ts // HOUR] = []
+        bucket.append((ts, self._seq, etype, account_id, fields))
 
     def pop_before(self, limit: int) -> list[Pending]:
-        heap = self._heap
+        """Every event with ts < limit (an hour boundary), in (ts, sequence) order."""
+        if limit % HOUR:
+            raise ValueError("slices end on whole hours")
         out: list[Pending] = []
-        while heap and heap[0][0] < limit:
-            out.append(heapq.heappop(heap))
+        for hour in sorted(h for h in self._buckets if h < limit // HOUR):
+            out += self._buckets.pop(hour)
+        out.sort(key=_order)
+        self._pending -= len(out)
         return out
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return self._pending
+
+
+def _order(event: Pending) -> tuple[int, int]:
+    return event[0], event[1]
 
 
 class JsonlWriter:
@@ -57,21 +70,27 @@ class JsonlWriter:
         self.by_type: Counter[str] = Counter()
 
     def write(self, events: list[Pending]) -> None:
+        # The envelope (id, type, ts, account_id: plain ASCII we generate, nothing to escape) is
+        # spliced in front of orjson's encoding of the fields: a third faster than building one
+        # merged dict per event, and the key order stays id, type, ts, account_id, fields.
         lines: list[bytes] = []
         dumps = orjson.dumps
-        prefix = self._prefix
+        prefix = self._prefix.encode()
         n = self._n
         last_ts = -1
-        stamp = ""
+        stamp = b""
         for ts, _seq, etype, account_id, fields in events:
             n += 1
             if ts != last_ts:
-                stamp, last_ts = rfc3339(ts), ts
-            head: dict[str, Any] = {"id": f"{prefix}{n:08d}", "type": etype, "ts": stamp}
-            if account_id is not None:
-                head["account_id"] = account_id
-            head.update(fields)
-            lines.append(dumps(head))
+                stamp, last_ts = rfc3339(ts).encode(), ts
+            body = dumps(fields)[1:]
+            if account_id is None:
+                line = b'{"id":"%s%08d","type":"%s","ts":"%s",%s' % (
+                    prefix, n, etype.encode(), stamp, body)  # fmt: skip
+            else:
+                line = b'{"id":"%s%08d","type":"%s","ts":"%s","account_id":"%s",%s' % (
+                    prefix, n, etype.encode(), stamp, account_id.encode(), body)  # fmt: skip
+            lines.append(line)
             self.by_type[etype] += 1
         self._n = n
         if lines:

@@ -9,13 +9,13 @@ run is byte-for-byte reproducible.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
-import string
 from typing import Final
 
 _MASK64: Final = (1 << 64) - 1
-_ALNUM: Final = string.ascii_letters + string.digits
+_B64_TO_ALNUM: Final = bytes.maketrans(b"+/=", b"xQz")
 
 
 def _digest(*parts: object) -> bytes:
@@ -61,8 +61,13 @@ def ses_message_id(rng: random.Random) -> str:
 
 
 def token(rng: random.Random, n: int) -> str:
-    """n random letters and digits (card fingerprints, short-link slugs)."""
-    return "".join(rng.choices(_ALNUM, k=n))
+    """n random letters and digits (card fingerprints, short-link slugs).
+
+    Base64 of random bytes with its two symbols mapped to letters: one C call instead of n
+    `choice`s, which matters at one token per message.
+    """
+    raw = base64.b64encode(rng.randbytes((n * 3 + 3) // 4))
+    return raw.translate(_B64_TO_ALNUM)[:n].decode()
 
 
 def hex_token(rng: random.Random, n: int) -> str:

@@ -48,6 +48,14 @@ def person_address(h: int, country: str) -> str:
     return f"{first}{sep}{last}{suffix}@{providers[(h >> 40) % len(providers)]}"
 
 
+def greeting_name(address: str) -> str:
+    """The first name an address was built from, for "Hi Mary" (or a neutral greeting)."""
+    for first in FIRST:
+        if address.startswith(first):
+            return first.capitalize()
+    return "there"
+
+
 def list_address(salt: int, index: int, country: str) -> str:
     return person_address(splitmix64(salt * 1_000_003 + index), country)
 

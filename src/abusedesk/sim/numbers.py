@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from random import Random
 from typing import Final
 
 import phonenumbers
@@ -21,7 +22,6 @@ from abusedesk.sim.ids import derive_seed, splitmix64
 from abusedesk.sim.markets import market
 
 _MOBILE: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
-_FIXED: Final = frozenset({PhoneNumberType.FIXED_LINE})
 
 # US area codes by zone. The US numbering plan does not separate mobile from fixed lines, so US
 # numbers are "fixed_line_or_mobile"; the area code fixes the recipient's local time.
@@ -41,15 +41,17 @@ class NumberPool:
     prefixes: tuple[str, ...]
     tzs: tuple[str, ...]
 
-    def random(self, rng: random.Random) -> str:
+    def random(self, rng: Random) -> str:
         return f"{rng.choice(self.prefixes)}{rng.randrange(10000):04d}"
+
+    def random_with_tz(self, rng: Random) -> tuple[str, str]:
+        """A number and its time zone (for traffic that must respect the callee's hours)."""
+        k = rng.randrange(len(self.prefixes))
+        return f"{self.prefixes[k]}{rng.randrange(10000):04d}", self.tzs[k]
 
     def pick(self, h: int) -> str:
         """Number for a 64-bit hash: the basis of implicit, memory-free recipient lists."""
         return f"{self.prefixes[h % len(self.prefixes)]}{(h >> 20) % 10000:04d}"
-
-    def tz_for_index(self, h: int) -> str:
-        return self.tzs[h % len(self.prefixes)]
 
 
 def list_number(pool: NumberPool, salt: int, index: int) -> str:
@@ -67,7 +69,7 @@ def _valid(e164: str, country: str, types: frozenset[int]) -> bool:
 
 
 def _block_ok(prefix: str, country: str, rng: random.Random, types: frozenset[int]) -> bool:
-    return all(_valid(f"{prefix}{rng.randrange(10000):04d}", country, types) for _ in range(3))
+    return all(_valid(f"{prefix}{rng.randrange(10000):04d}", country, types) for _ in range(2))
 
 
 def _us_pool(areas: tuple[str, ...], size: int) -> NumberPool:
@@ -91,8 +93,7 @@ def _us_pool(areas: tuple[str, ...], size: int) -> NumberPool:
 
 def _generic_pool(country: str, types: frozenset[int], size: int) -> NumberPool:
     rng = random.Random(derive_seed("numbers", country, sorted(types)))
-    want = PhoneNumberType.FIXED_LINE if types == _FIXED else PhoneNumberType.MOBILE
-    example = phonenumbers.example_number_for_type(country, want)
+    example = phonenumbers.example_number_for_type(country, PhoneNumberType.MOBILE)
     if example is None:  # pragma: no cover - every country used has an example
         raise ValueError(f"no example number for {country}")
     cc = f"+{example.country_code}"
@@ -119,12 +120,6 @@ def mobile_pool(country: str, areas: tuple[str, ...] | None = None) -> NumberPoo
         codes = areas or tuple(a for codes in US_AREAS.values() for a in codes)
         return _us_pool(codes, 160)
     return _generic_pool(country, _MOBILE, 64)
-
-
-@lru_cache(maxsize=16)
-def landline_pool(country: str) -> NumberPool:
-    """Valid fixed-line numbers: what a bought list sends texts to by mistake (30006/21614)."""
-    return _generic_pool(country, _FIXED, 24)
 
 
 def sequential_block(pool: NumberPool, rng: random.Random, count: int) -> list[str]:
