@@ -17,8 +17,10 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     "to_country": ("str", "ISO 3166 alpha-2 country of the destination number"),
     "to_type": (
         "str",
-        "number type: mobile, fixed_line, fixed_line_or_mobile, voip, toll_free, "
-        "premium_rate, shared_cost, personal_number, pager, uan, voicemail, unknown",
+        (
+            "number type: mobile, fixed_line, fixed_line_or_mobile, voip, toll_free, "
+            "premium_rate, shared_cost, personal_number, pager, uan, voicemail, unknown"
+        ),
     ),
     "to_prefix": ("str", "destination in E.164 without its last 4 digits"),
     "to_cost_tier": (
@@ -27,6 +29,9 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     ),
     "to_domain": ("str", "domain of a destination email address"),
     "to_freemail": ("bool", "destination email is at a free-mail provider"),
+    # the other party: who was sent to (outbound message, call, verification), who sent
+    # (inbound message), who opted out or complained, whose delivery this is
+    "counterparty": ("str", "the other party's number or address, as given in the event"),
     # sender (message/call `from`)
     "from_kind": ("str", "e164, short_code, alphanumeric or email"),
     "from_country": ("str", "ISO country of a sender phone number"),
@@ -46,9 +51,11 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     "template_fp": ("str", "fingerprint of the body with numbers, codes, URLs and names masked"),
     "prohibited_category": (
         "str",
-        "first prohibited-content category found (cannabis, "
-        "high_risk_finance, gambling, sex, hate, alcohol, firearms, tobacco, "
-        "debt, get_rich_quick), if any",
+        (
+            "first prohibited-content category found (cannabis, "
+            "high_risk_finance, gambling, sex, hate, alcohol, firearms, tobacco, "
+            "debt, get_rich_quick), if any"
+        ),
     ),
     "phishing_lure": ("bool", "the body reads like a credential / payment lure"),
     "is_otp_like": ("bool", "the body looks like a one-time passcode message"),
@@ -67,7 +74,9 @@ ENRICHED_FIELDS: Final[dict[str, tuple[Kind, str]]] = {
     "is_hard_bounce": ("bool", "permanent email bounce"),
     "error_class": (
         "str",
-        "carrier error family: filtered, opted_out, invalid_number, "
-        "unreachable, unregistered, blocked, rate_limited, other",
+        (
+            "carrier error family: filtered, opted_out, invalid_number, "
+            "unreachable, unregistered, blocked, rate_limited, other"
+        ),
     ),
 }

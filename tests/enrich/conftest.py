@@ -1,0 +1,28 @@
+"""Helpers for enrichment tests: events built the way ingest builds them (validate_event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from abusedesk.enrich import Enricher, default_enricher
+from abusedesk.events.schema import Event, validate_event
+
+
+@pytest.fixture(scope="session")
+def enricher() -> Enricher:
+    return default_enricher()
+
+
+def event(type_: str, ts: str = "2026-03-01T12:00:00Z", **fields: Any) -> Event:
+    raw: dict[str, Any] = {"id": "e1", "type": type_, "ts": ts, "account_id": "AC1", **fields}
+    if "from_" in raw:
+        raw["from"] = raw.pop("from_")
+    return validate_event(raw)
+
+
+def sms(to: str, body: str = "hello", from_: str = "+15005550006", **fields: Any) -> Event:
+    return event(
+        "message", message_id="SM1", channel="sms", from_=from_, to=to, body=body, **fields
+    )
