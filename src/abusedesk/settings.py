@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         description="Rule pack file or folder used for detection. Unset: the shipped default playbook.",
     )
     ingest_batch_size: int = Field(
-        default=50_000,
+        # Registry rows grow with the distinct links in a batch, not its events: doubling the
+        # batch from 50,000 measured about +20 % throughput for about +70 MB peak memory.
+        default=100_000,
         ge=100,
         le=1_000_000,
         description="Events buffered before one write to the lake and the registry.",

@@ -101,7 +101,16 @@ class RegistryBatch:
         if account is None:
             return
         ts = event.ts
-        _see(self.accounts, account, ts)
+        # _see() inlined for the account: this runs for every event ingested.
+        agg = self.accounts.get(account)
+        if agg is None:
+            self.accounts[account] = [ts, ts, 1]
+        else:
+            if ts < agg[0]:
+                agg[0] = ts
+            elif ts > agg[1]:
+                agg[1] = ts
+            agg[2] += 1
         if event.type == "account":
             data = event.data
             profile = {n: data[n] for n in _PROFILE_FIELDS if data.get(n) is not None}
@@ -145,7 +154,8 @@ class RegistryBatch:
             # Column names come from _PROFILE_FIELDS; values are parameters.
             sets = ", ".join(f"{name} = {mark}" for name in profile)
             conn.exec_driver_sql(
-                f"UPDATE accounts SET {sets} WHERE account_id = {mark}", (*profile.values(), account)
+                f"UPDATE accounts SET {sets} WHERE account_id = {mark}",
+                (*profile.values(), account),
             )
         entities = self.entities()
         if not entities:

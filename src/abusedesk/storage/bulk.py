@@ -60,10 +60,21 @@ def insert_returning(
 
 def ts_param(conn: Connection) -> Callable[[datetime], Any]:
     """How a timestamp travels as a raw parameter: aware for PostgreSQL; for SQLite the naive
-    UTC text that storage.models.UtcDateTime (SQLAlchemy's SQLite DateTime) reads back."""
+    UTC text that storage.models.UtcDateTime (SQLAlchemy's SQLite DateTime) reads back.
+
+    The SQLite formatter caches per call of ts_param (one batch): a batch's registry rows
+    repeat the same few thousand first/last-seen times, and strftime is slow."""
     if conn.dialect.name == "postgresql":
         return _identity
-    return _sqlite_ts
+    cache: dict[datetime, str] = {}
+
+    def sqlite_ts(value: datetime) -> str:
+        text = cache.get(value)
+        if text is None:
+            text = cache[value] = _sqlite_ts(value)
+        return text
+
+    return sqlite_ts
 
 
 def _identity(value: datetime) -> Any:
