@@ -325,3 +325,59 @@ def list_cases(
         )
         for c in cases
     ]
+
+
+OUTCOMES = ("confirmed", "false_positive", "duplicate", "no_action")
+
+
+def do_close_case(
+    store: Store, clock: Clock, *, case_id: int, outcome: str, actor: str, reason: str
+) -> CaseRow:
+    """Close a case with its outcome (what rule precision is measured against), audited."""
+    from abusedesk.errors import ConflictError, InputError, NotFoundError
+
+    if outcome not in OUTCOMES:
+        raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    if not reason.strip():
+        raise InputError("give a reason: it is kept in the audit log and shown on the case")
+    now = clock.now()
+    with store.transaction() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError(f"no case {case_id}")
+        if case.status == "closed":
+            raise ConflictError(f"case {case_id} is closed already ({case.outcome})")
+        before = {"status": case.status, "outcome": case.outcome}
+        case.status, case.outcome, case.closed_at, case.updated_at = "closed", outcome, now, now
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                ts=now,
+                kind="closed",
+                actor=actor,
+                body={"outcome": outcome, "reason": reason},
+            )
+        )
+        write_audit(
+            session,
+            clock,
+            actor=actor,
+            action="case.close",
+            object_type="case",
+            object_id=str(case.id),
+            reason=reason,
+            before=before,
+            after={"status": "closed", "outcome": outcome},
+        )
+    return next(c for c in list_cases(store, account_id=case.account_id) if c.case_id == case_id)
+
+
+def case_outcomes(store: Store) -> dict[tuple[str, str], str]:
+    """(account, policy) -> the latest decided outcome of a closed case."""
+    with store.sessions() as session:
+        rows = session.execute(
+            select(Case.account_id, Case.policy, Case.outcome)
+            .where(Case.status == "closed", Case.outcome.in_(("confirmed", "false_positive")))
+            .order_by(Case.closed_at)
+        ).all()
+    return {(account, policy): str(outcome) for account, policy, outcome in rows}

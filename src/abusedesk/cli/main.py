@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from abusedesk import __version__
+from abusedesk.cli import backtest as backtest_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
 from abusedesk.cli import demo as demo_cmd
@@ -31,6 +32,7 @@ app.command("sql")(lake_cmd.sql)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(eval_cmd.app, name="eval")
+rules_cmd.app.command("backtest")(backtest_cmd.backtest)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(sim_cmd.app, name="sim")
 app.add_typer(tokens_cmd.app, name="tokens")
@@ -46,3 +48,7 @@ def version() -> None:
 
 def run() -> None:
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -89,6 +89,7 @@ class DetectionEngine:
         self.features = FeatureEngine(compiled, store or MemoryStore())
         self.enricher = enricher
         self.links = links or LinkState()
+        self.evidence_names = _evidence_names(pack)
         # The API evaluates in its event loop and in ingest threads; state updates must not
         # interleave. Uncontended, the lock costs well under a microsecond.
         self._lock = threading.Lock()
@@ -137,25 +138,27 @@ class DetectionEngine:
         return Verdict(event, decision, 1.0 - remaining, matched, values, row)
 
 
-def evidence(rule: RuleSpec, row: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
-    """The values a signal keeps as evidence: every feature value, plus the row fields the
-    rule's expression names (so an analyst sees `to_cost_tier = 'high'` next to the counts)."""
-    out = {k: v for k, v in names.items() if v is not None}
-    for token in _identifiers(rule.when):
-        if token in row and token not in out and row[token] is not None:
-            value = row[token]
-            if isinstance(value, str | int | float | bool):
-                out[token] = value
+def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:
+    """Per rule, the names its `when` reads, with the parts of any ratio it reads: the values an
+    analyst needs to see why it fired (a rate of 0.12 means more next to 48 of 400)."""
+    features = pack.features
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in pack.rules:
+        names: list[str] = []
+        for name in sorted(rule.condition.references):
+            names.append(name)
+            feature = features.get(name)
+            if feature is not None and feature.spec.numerator and feature.spec.denominator:
+                names += [feature.spec.numerator, feature.spec.denominator]
+        out[rule.spec.id] = tuple(dict.fromkeys(names))
     return out
 
 
-def _identifiers(expression: str) -> list[str]:
-    word: list[str] = []
-    found: list[str] = []
-    for ch in expression + " ":
-        if ch.isalnum() or ch == "_":
-            word.append(ch)
-        elif word:
-            found.append("".join(word))
-            word = []
-    return found
+def evidence(engine: DetectionEngine, rule: RuleSpec, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a signal keeps as evidence: what the rule read, as it was for this event."""
+    out: dict[str, Any] = {}
+    for name in engine.evidence_names.get(rule.id, ()):
+        value = row.get(name)
+        if isinstance(value, str | int | float | bool):
+            out[name] = value
+    return out

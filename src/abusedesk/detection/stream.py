@@ -95,7 +95,7 @@ class DetectionConsumer:
                 event_id=event.id,
                 event_type=event.type,
                 event_ts=event.ts,
-                features=evidence(rule, verdict.row, verdict.features),
+                features=evidence(self.engine, rule, verdict.row),
             )
             self._drafts.append(draft)
             self._last[key] = _Last(rule.id, event.id, event.ts, draft)

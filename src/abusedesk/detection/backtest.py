@@ -1,0 +1,216 @@
+"""Backtests: a rule pack over the lake, with DuckDB, before it ships.
+
+The rows are the ones streaming detection builds (envelope, event fields, enrichment), made by
+the same Python code from the lake's events; the features are computed by one DuckDB query with
+the streaming engine's window semantics (features.backtest_sql); each rule's `when` is the same
+expression rendered for DuckDB (rules.to_duckdb_sql). A test holds streaming and backtest to
+the same matches on the same events.
+
+What a backtest cannot know: state outside the rule pack. `linked_flagged_accounts` depends on
+which accounts were flagged while streaming, and is NULL here, so rules that read it match
+nothing in a backtest (the report says so). Model scores are NULL until a model is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from abusedesk.detection.features.backtest_sql import feature_sql
+from abusedesk.detection.rules.pack import CompiledPack
+from abusedesk.detection.rules.transpile import to_duckdb_sql
+from abusedesk.enrich import enrich
+from abusedesk.enrich.fields import ENRICHED_FIELDS
+from abusedesk.events.schema import FIELD_KINDS, Event, Kind
+
+ENGINE_STATE: Final = ("linked_flagged_accounts",)
+_ARROW: Final[dict[str, pa.DataType]] = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "num": pa.float64(),
+    "bool": pa.bool_(),
+    "obj": pa.string(),
+    "strlist": pa.list_(pa.string()),
+}
+
+
+def row_schema() -> pa.Schema:
+    columns: dict[str, pa.DataType] = {
+        "id": pa.string(),
+        "type": pa.string(),
+        "ts": pa.timestamp("us", tz="UTC"),
+        "account_id": pa.string(),
+    }
+    kinds: dict[str, Kind] = dict(FIELD_KINDS)
+    kinds.update({name: kind for name, (kind, _doc) in ENRICHED_FIELDS.items()})
+    for name, kind in kinds.items():
+        columns.setdefault(name, _ARROW[kind])
+    for name in ENGINE_STATE:
+        columns[name] = pa.int64()
+    return pa.schema(list(columns.items()))
+
+
+@dataclass
+class RuleResult:
+    rule_id: str
+    policy: str
+    mode: str
+    matches: int = 0
+    accounts: int = 0
+    by_day: dict[date, int] = field(default_factory=dict)
+    matched_accounts: set[str] = field(default_factory=set)
+    event_ids: list[str] = field(default_factory=list)
+    precision: float | None = None
+    decided: int = 0
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_id,
+            "policy": self.policy,
+            "mode": self.mode,
+            "matches": self.matches,
+            "accounts": self.accounts,
+            "by_day": {d.isoformat(): n for d, n in sorted(self.by_day.items())},
+            "precision": None if self.precision is None else round(self.precision, 4),
+            "decided": self.decided,
+            "note": self.note,
+        }
+
+
+@dataclass
+class BacktestReport:
+    events: int
+    since: datetime | None
+    until: datetime | None
+    rules: list[RuleResult]
+    precision_basis: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "precision_basis": self.precision_basis,
+            "rules": [r.to_json() for r in self.rules],
+        }
+
+
+def build_rows(events: Iterable[Event]) -> pa.Table:
+    """The rows rules see, minus feature values and engine state, as an Arrow table."""
+    schema = row_schema()
+    names = schema.names
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for event in events:
+        row: dict[str, Any] = {
+            "id": event.id,
+            "type": event.type,
+            "ts": event.ts,
+            "account_id": event.account_id,
+        }
+        row.update(event.data)
+        row.update(enrich(event))
+        headers = row.get("headers")
+        if headers is not None and not isinstance(headers, str):
+            import orjson
+
+            row["headers"] = orjson.dumps(headers).decode()
+        for name in names:
+            columns[name].append(row.get(name))
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def run_backtest(
+    pack: CompiledPack,
+    events: Iterable[Event],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    outcomes: Mapping[tuple[str, str], str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    keep_event_ids: bool = False,
+) -> BacktestReport:
+    """Evaluate every rule of `pack` over `events` (in (ts, id) order) in DuckDB.
+
+    Precision per rule: with `labels` (account -> "legit" or a scenario), the share of matched
+    accounts that are not legit; otherwise, with `outcomes` ((account, policy) -> "confirmed" or
+    "false_positive" from closed cases), confirmed / decided among matched accounts.
+    """
+    table = build_rows(events)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("rows", table)
+        specs = [f.spec for f in pack.features.values()]
+        features = feature_sql(specs, "rows", to_duckdb_sql)
+        conditions = [
+            f"coalesce(({to_duckdb_sql(rule.spec.when)}), false) AS {_col(i)}"
+            for i, rule in enumerate(pack.rules)
+        ]
+        con.execute(
+            "CREATE TEMP TABLE matched AS "
+            f"WITH f AS ({features}), j AS (SELECT r.*, f.* EXCLUDE (id) FROM rows r "
+            "JOIN f USING (id)) "
+            f"SELECT id, account_id, ts, {', '.join(conditions) or 'true AS none'} FROM j"
+        )
+        results = []
+        for i, rule in enumerate(pack.rules):
+            spec = rule.spec
+            result = RuleResult(spec.id, spec.policy, spec.mode)
+            col = _col(i)
+            for day, count in con.execute(
+                f"SELECT CAST(ts AS DATE), count(*) FROM matched WHERE {col} GROUP BY 1 ORDER BY 1"
+            ).fetchall():
+                result.by_day[day] = int(count)
+            result.matches = sum(result.by_day.values())
+            result.matched_accounts = {
+                str(a)
+                for (a,) in con.execute(
+                    f"SELECT DISTINCT account_id FROM matched WHERE {col} AND account_id IS NOT NULL"
+                ).fetchall()
+            }
+            result.accounts = len(result.matched_accounts)
+            if keep_event_ids:
+                result.event_ids = [
+                    str(e)
+                    for (e,) in con.execute(
+                        f"SELECT id FROM matched WHERE {col} ORDER BY ts, id"
+                    ).fetchall()
+                ]
+            if any(name in spec.when for name in ENGINE_STATE):
+                result.note = "reads engine state (linked_flagged_accounts), NULL in backtests"
+            _precision(result, outcomes, labels)
+            results.append(result)
+    finally:
+        con.close()
+    basis = "labels" if labels is not None else "case outcomes"
+    return BacktestReport(table.num_rows, since, until, results, basis)
+
+
+def _col(index: int) -> str:
+    return f"__rule_{index}"
+
+
+def _precision(
+    result: RuleResult,
+    outcomes: Mapping[tuple[str, str], str] | None,
+    labels: Mapping[str, str] | None,
+) -> None:
+    accounts = result.matched_accounts
+    if labels is not None:
+        known = [a for a in accounts if a in labels]
+        result.decided = len(known)
+        if known:
+            result.precision = sum(labels[a] != "legit" for a in known) / len(known)
+        return
+    if not outcomes:
+        return
+    decided = [outcomes[(a, result.policy)] for a in accounts if (a, result.policy) in outcomes]
+    result.decided = len(decided)
+    if decided:
+        result.precision = sum(o == "confirmed" for o in decided) / len(decided)
