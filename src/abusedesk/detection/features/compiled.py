@@ -1,0 +1,43 @@
+"""A feature declaration joined with its compiled filters: what the feature engine consumes.
+
+The rule compiler turns a feature's `where`/`over` SQL text into Python callables over a row
+(True/False/None, SQL semantics). This package never parses SQL itself; it takes the callables,
+so the engine can be tested with plain lambdas and the compiler can change without touching it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from abusedesk.detection.spec import FeatureSpec
+
+Filter = Callable[[Mapping[str, Any]], Any]
+"""A compiled SQL boolean: True, False or None (unknown). Only True passes."""
+
+
+def always(_row: Mapping[str, Any]) -> bool:
+    """The filter of a feature declared without `where` (or a ratio without `over`)."""
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFeature:
+    """`spec` plus its compiled filters. None means "no filter": every event of `on` passes."""
+
+    spec: FeatureSpec
+    where_fn: Filter | None = None
+    over_fn: Filter | None = None
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        if spec.where is not None and self.where_fn is None:
+            raise ValueError(f"feature {spec.name!r} declares `where` but no where_fn was given")
+        if spec.over is not None and self.over_fn is None:
+            raise ValueError(f"feature {spec.name!r} declares `over` but no over_fn was given")
+
+    @property
+    def is_derived(self) -> bool:
+        """A ratio of two other features: computed from their values, holds no state."""
+        return self.spec.kind == "ratio" and self.spec.numerator is not None
