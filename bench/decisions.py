@@ -68,8 +68,12 @@ async def drive(port: int, token: str, bodies: list[bytes], rate: float, conns: 
         reader, writer = await pool.get()
         payload = (
             b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: "
-            + str(len(body)).encode() + b"\r\n\r\n" + body
+            b"Authorization: Bearer "
+            + token.encode()
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
         )
         try:
             status = await one_request(reader, writer, payload)
@@ -106,8 +110,10 @@ def in_process(events: list) -> dict:
         engine.evaluate(event)
         timings.append(time.perf_counter_ns() - t0)
     timings.sort()
-    return {"p50_ms": round(timings[len(timings) // 2] / 1e6, 4),
-            "p99_ms": round(timings[int(len(timings) * 0.99)] / 1e6, 4)}
+    return {
+        "p50_ms": round(timings[len(timings) // 2] / 1e6, 4),
+        "p99_ms": round(timings[int(len(timings) * 0.99)] / 1e6, 4),
+    }
 
 
 def main() -> None:
@@ -131,13 +137,27 @@ def main() -> None:
         env.pop("ABUSEDESK_DATABASE_URL", None)
         token = subprocess.run(
             [sys.executable, "-m", "abusedesk.cli.main", "tokens", "create", "--name", "bench"],
-            capture_output=True, text=True, check=True, env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
         ).stdout.strip()
         port = free_port()
         server = subprocess.Popen(
-            ["taskset", "-c", "1", sys.executable, "-m", "abusedesk.cli.main", "serve",
-             "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                "taskset",
+                "-c",
+                "1",
+                sys.executable,
+                "-m",
+                "abusedesk.cli.main",
+                "serve",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             deadline = time.time() + 60
@@ -155,15 +175,21 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
     local = in_process(events)
-    print(json.dumps({
-        "bench": "decisions",
-        "target_rate": args.rate,
-        "seconds": args.seconds,
-        **http,
-        "in_process_p50_ms": local["p50_ms"],
-        "in_process_p99_ms": local["p99_ms"],
-        "client_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "decisions",
+                "target_rate": args.rate,
+                "seconds": args.seconds,
+                **http,
+                "in_process_p50_ms": local["p50_ms"],
+                "in_process_p99_ms": local["p99_ms"],
+                "client_peak_rss_mb": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

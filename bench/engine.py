@@ -22,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def one(days: int, scale: float) -> dict[str, float]:
-    from sim_events import sim_events
-
     from abusedesk.detection.engine import DetectionEngine
+    from sim_events import sim_events
 
     events = list(sim_events(days, scale))
     engine = DetectionEngine.load()
@@ -65,22 +64,36 @@ def main() -> None:
         return
     runs = []
     for days in (args.days, args.days * 2):
-        cmd = ["taskset", "-c", "0", sys.executable, __file__, "--one",
-               "--days", str(days), "--scale", str(args.scale)]
+        cmd = [
+            "taskset",
+            "-c",
+            "0",
+            sys.executable,
+            __file__,
+            "--one",
+            "--days",
+            str(days),
+            "--scale",
+            str(args.scale),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=True)
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     first = runs[0]
-    print(json.dumps({
-        "bench": "engine",
-        "cores": 1,
-        "rules": first["rules"],
-        "features": first["features"],
-        "events_per_s": first["events_per_s"],
-        "p50_us": first["p50_us"],
-        "p99_us": first["p99_us"],
-        "peak_rss_mb": first["peak_rss_mb"],
-        "runs": runs,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "engine",
+                "cores": 1,
+                "rules": first["rules"],
+                "features": first["features"],
+                "events_per_s": first["events_per_s"],
+                "p50_us": first["p50_us"],
+                "p99_us": first["p99_us"],
+                "peak_rss_mb": first["peak_rss_mb"],
+                "runs": runs,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

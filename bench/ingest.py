@@ -22,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def one(size: int) -> dict[str, float]:
-    from mixed_events import write
-
     from abusedesk.settings import Settings
     from abusedesk.workspace import Workspace
+    from mixed_events import write
 
     with tempfile.TemporaryDirectory() as tmp:
         data = write(Path(tmp) / "events.jsonl", size)
@@ -37,10 +36,17 @@ def one(size: int) -> dict[str, float]:
         elapsed = time.perf_counter() - started
         again = ws.ingestor(actor="bench").ingest_paths([data])
         rows = ws.lake_reader().con.execute("SELECT count(*) FROM events").fetchone()
-        assert summary.accepted == size and again.accepted == 0 and rows and rows[0] == size
+        assert summary.accepted == size
+        assert again.accepted == 0
+        assert rows
+        assert rows[0] == size
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"events": size, "seconds": round(elapsed, 3), "events_per_s": round(size / elapsed),
-            "peak_rss_mb": round(peak_mb, 1)}
+    return {
+        "events": size,
+        "seconds": round(elapsed, 3),
+        "events_per_s": round(size / elapsed),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
 
 
 def main() -> None:
@@ -59,15 +65,19 @@ def main() -> None:
         result = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     largest = runs[-1]
-    print(json.dumps({
-        "bench": "ingest",
-        "format": "jsonl",
-        "store": "sqlite",
-        "cores": 1,
-        "events_per_s": largest["events_per_s"],
-        "peak_rss_mb": largest["peak_rss_mb"],
-        "runs": runs,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "ingest",
+                "format": "jsonl",
+                "store": "sqlite",
+                "cores": 1,
+                "events_per_s": largest["events_per_s"],
+                "peak_rss_mb": largest["peak_rss_mb"],
+                "runs": runs,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -67,9 +67,7 @@ def events(n: int, seed: int = 1, accounts: int = 2000) -> Iterator[dict[str, ob
         elif roll < 0.99:
             base.update(type="complaint", source="carrier", recipient=to)
         else:
-            base.update(
-                type="call", call_id=f"CA{i:032x}", to=to, duration_s=rng.randrange(5, 300)
-            )
+            base.update(type="call", call_id=f"CA{i:032x}", to=to, duration_s=rng.randrange(5, 300))
             base["from"] = "+14155550100"
         yield base
 

@@ -52,7 +52,9 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
         return
     if BACKEND != "postgresql":
-        raise pytest.UsageError(f"ABUSEDESK_TEST_DATABASE must be sqlite or postgresql, not {BACKEND}")
+        raise pytest.UsageError(
+            f"ABUSEDESK_TEST_DATABASE must be sqlite or postgresql, not {BACKEND}"
+        )
     name = f"abusedesk_test_{_worker()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:

@@ -18,13 +18,15 @@ def api_client(workspace: Workspace) -> Iterator[TestClient]:
 
 @pytest.fixture
 def token(workspace: Workspace) -> str:
-    value, _ = do_create_token(workspace.store, workspace.clock, name="sender", role="ingest",
-                               actor="test")
+    value, _ = do_create_token(
+        workspace.store, workspace.clock, name="sender", role="ingest", actor="test"
+    )
     return value
 
 
 @pytest.fixture
 def viewer_token(workspace: Workspace) -> str:
-    value, _ = do_create_token(workspace.store, workspace.clock, name="v", role="viewer",
-                               actor="test")
+    value, _ = do_create_token(
+        workspace.store, workspace.clock, name="v", role="viewer", actor="test"
+    )
     return value

@@ -22,7 +22,8 @@ def test_errors_share_one_shape(
     body = response.json()
     assert set(body) == {"error"}
     assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
 
 
 def test_health_needs_no_token(api_client: TestClient) -> None:

@@ -10,8 +10,12 @@ from abusedesk.workspace import Workspace
 
 def ev(i: int, **extra: object) -> dict[str, object]:
     body: dict[str, object] = {
-        "id": f"h{i}", "type": "opt_out", "ts": "2026-03-01T12:00:00Z", "account_id": "AC1",
-        "recipient": f"+1555000{i:04d}", "keyword": "STOP",
+        "id": f"h{i}",
+        "type": "opt_out",
+        "ts": "2026-03-01T12:00:00Z",
+        "account_id": "AC1",
+        "recipient": f"+1555000{i:04d}",
+        "keyword": "STOP",
     }
     body.update(extra)
     return body
@@ -36,12 +40,20 @@ def test_ndjson_answers_per_line_and_keeps_good_lines(
     data = response.json()
     assert (data["accepted"], data["rejected"], data["duplicates"]) == (2, 2, 0)
     assert [(r["line"], r["status"]) for r in data["results"]] == [
-        (1, "accepted"), (2, "rejected"), (3, "rejected"), (4, "accepted")]
+        (1, "accepted"),
+        (2, "rejected"),
+        (3, "rejected"),
+        (4, "accepted"),
+    ]
     assert data["results"][2]["reason"] == "field 'ts' is not an RFC 3339 timestamp: 'noon'"
     assert data["results"][0]["id"] == "h1"
     again = api_client.post("/v1/events", content=body, headers=auth(token)).json()
     assert [r["status"] for r in again["results"]] == [
-        "duplicate", "rejected", "rejected", "duplicate"]
+        "duplicate",
+        "rejected",
+        "rejected",
+        "duplicate",
+    ]
     with workspace.lake_reader() as reader:
         assert reader.con.execute("SELECT count(*) FROM opt_outs").fetchone() == (2,)
 
@@ -50,7 +62,11 @@ def test_json_array_answers_per_item(api_client: TestClient, token: str) -> None
     body = orjson.dumps([ev(1), ev(1), {"id": "z"}, "text"])
     data = api_client.post("/v1/events", content=body, headers=auth(token)).json()
     assert [(r["item"], r["status"]) for r in data["results"]] == [
-        (1, "accepted"), (2, "duplicate"), (3, "rejected"), (4, "rejected")]
+        (1, "accepted"),
+        (2, "duplicate"),
+        (3, "rejected"),
+        (4, "rejected"),
+    ]
     assert data["results"][3]["reason"] == "an event must be a JSON object, got string"
 
 
@@ -75,7 +91,9 @@ def test_no_token_wrong_token_and_wrong_role_are_refused(
     forbidden = api_client.post("/v1/events", content=body, headers=auth(viewer_token))
     assert forbidden.status_code == 403
     assert forbidden.json()["error"] == {
-        "code": "forbidden", "message": "role 'viewer' may not do this (needs events:write)"}
+        "code": "forbidden",
+        "message": "role 'viewer' may not do this (needs events:write)",
+    }
 
 
 def test_oversize_body_is_refused(workspace: Workspace, token: str) -> None:

@@ -44,14 +44,27 @@ def engine() -> DetectionEngine:
 
 
 def stop(i: int, account: str, minute: int) -> dict[str, object]:
-    return {"id": f"s{account}{i}", "type": "opt_out", "ts": f"2026-03-01T10:{minute:02d}:00Z",
-            "account_id": account, "recipient": f"+1555000{i:04d}", "keyword": "STOP"}
+    return {
+        "id": f"s{account}{i}",
+        "type": "opt_out",
+        "ts": f"2026-03-01T10:{minute:02d}:00Z",
+        "account_id": account,
+        "recipient": f"+1555000{i:04d}",
+        "keyword": "STOP",
+    }
 
 
 def send(i: int, account: str, minute: int) -> dict[str, object]:
-    return {"id": f"m{account}{i}", "type": "message", "ts": f"2026-03-01T10:{minute:02d}:00Z",
-            "account_id": account, "message_id": f"SM{i}", "channel": "sms",
-            "from": "+15005550006", "to": f"+1555000{i:04d}"}
+    return {
+        "id": f"m{account}{i}",
+        "type": "message",
+        "ts": f"2026-03-01T10:{minute:02d}:00Z",
+        "account_id": account,
+        "message_id": f"SM{i}",
+        "channel": "sms",
+        "from": "+15005550006",
+        "to": f"+1555000{i:04d}",
+    }
 
 
 def write(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -59,7 +72,9 @@ def write(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-def test_a_live_rule_opens_one_case_and_repeats_are_hits(workspace: Workspace, tmp_path: Path) -> None:
+def test_a_live_rule_opens_one_case_and_repeats_are_hits(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     rows = [stop(i, "A", i) for i in range(6)] + [stop(i, "B", i) for i in range(2)]
     rows += [send(i, "A", 30 + i) for i in range(3)]
     consumer = DetectionConsumer(engine(), workspace.store, workspace.clock)
@@ -67,20 +82,31 @@ def test_a_live_rule_opens_one_case_and_repeats_are_hits(workspace: Workspace, t
 
     cases = list_cases(workspace.store)
     assert [(c.account_id, c.policy, c.queue, c.priority, c.rules) for c in cases] == [
-        ("A", "consent", "compliance", "P2", ["many-stops"])]
+        ("A", "consent", "compliance", "P2", ["many-stops"])
+    ]
     case = cases[0]
     assert case.first_signal_at.isoformat() == "2026-03-01T10:02:00+00:00"
     with workspace.store.sessions() as session:
         signals = session.execute(select(Signal).order_by(Signal.id)).scalars().all()
-        timeline = session.execute(select(CaseEvent.kind).where(CaseEvent.case_id == case.case_id)
-                                   .order_by(CaseEvent.id)).scalars().all()
-        audit = session.execute(select(AuditEntry.action, AuditEntry.actor)
-                                .where(AuditEntry.object_type == "case")).all()
+        timeline = (
+            session.execute(
+                select(CaseEvent.kind)
+                .where(CaseEvent.case_id == case.case_id)
+                .order_by(CaseEvent.id)
+            )
+            .scalars()
+            .all()
+        )
+        audit = session.execute(
+            select(AuditEntry.action, AuditEntry.actor).where(AuditEntry.object_type == "case")
+        ).all()
     live = [s for s in signals if s.mode == "live"]
-    assert len(live) == 1 and live[0].hits == 4  # stops 3..6 at 10:02-10:05, one signal
+    assert len(live) == 1
+    assert live[0].hits == 4
     assert live[0].features["stops_1h"] == 3
     shadow = [s for s in signals if s.mode == "shadow"]
-    assert [s.rule_id for s in shadow] == ["busy-sender"] and shadow[0].case_id is None
+    assert [s.rule_id for s in shadow] == ["busy-sender"]
+    assert shadow[0].case_id is None
     assert timeline == ["opened", "signal"]
     assert audit == [("case.open", "rule:many-stops")]
 
@@ -96,7 +122,9 @@ def test_detect_over_the_lake_adds_nothing_twice(workspace: Workspace, tmp_path:
         events = list(lake_events(reader))
     assert [e.id for e in events] == ["sA0", "sA1", "sA2", "sA3"]
     again.on_events(events)
-    assert again.stats.matches == 2 and again.stats.signals == 0 and again.stats.cases_opened == 0
+    assert again.stats.matches == 2
+    assert again.stats.signals == 0
+    assert again.stats.cases_opened == 0
     assert len(list_cases(workspace.store)) == 1
 
 
@@ -104,7 +132,9 @@ def test_a_later_signal_attaches_to_the_open_case(workspace: Workspace, tmp_path
     consumer = DetectionConsumer(engine(), workspace.store, workspace.clock, cooldown_s=60)
     ingest = workspace.ingestor(consumers=[consumer])
     ingest.ingest_paths([write(tmp_path / "a.jsonl", [stop(i, "A", i * 2) for i in range(3)])])
-    ingest.ingest_paths([write(tmp_path / "b.jsonl", [stop(i, "A", 10 + i * 2) for i in range(3, 6)])])
+    ingest.ingest_paths(
+        [write(tmp_path / "b.jsonl", [stop(i, "A", 10 + i * 2) for i in range(3, 6)])]
+    )
     cases = list_cases(workspace.store)
     assert len(cases) == 1
     assert cases[0].signal_count >= 2
@@ -118,7 +148,15 @@ def test_verdict_for_the_decision_api() -> None:
     verdicts = [detector.evaluate(validate_event(stop(i, "A", i))) for i in range(3)]
     assert [v.decision for v in verdicts] == ["allow", "allow", "hold"]
     body = verdicts[-1].to_api()
-    assert body["decision"] == "hold" and body["score"] == 0.7
-    assert body["matched"] == [{"rule": "many-stops", "policy": "consent", "severity": "high",
-                                "verdict": "hold", "mode": "live"}]
+    assert body["decision"] == "hold"
+    assert body["score"] == 0.7
+    assert body["matched"] == [
+        {
+            "rule": "many-stops",
+            "policy": "consent",
+            "severity": "high",
+            "verdict": "hold",
+            "mode": "live",
+        }
+    ]
     assert body["features"]["stops_1h"] == 3

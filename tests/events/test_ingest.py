@@ -18,9 +18,15 @@ def line(**fields: object) -> bytes:
 
 def message(i: int, account: str = "AC1", **extra: object) -> bytes:
     fields: dict[str, object] = {
-        "id": f"m{i}", "type": "message", "ts": f"2026-03-01T{i % 24:02d}:00:00Z",
-        "account_id": account, "message_id": f"SM{i}", "channel": "sms",
-        "from": "+15005550006", "to": "+37122345678", "body": "Your code is 1234",
+        "id": f"m{i}",
+        "type": "message",
+        "ts": f"2026-03-01T{i % 24:02d}:00:00Z",
+        "account_id": account,
+        "message_id": f"SM{i}",
+        "channel": "sms",
+        "from": "+15005550006",
+        "to": "+37122345678",
+        "body": "Your code is 1234",
         "sender_ip": "198.51.100.7",
     }
     fields.update(extra)
@@ -71,7 +77,7 @@ def test_the_same_file_twice_counts_once(workspace: Workspace, tmp_path: Path) -
 def test_batches_folders_and_gzip(workspace: Workspace, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
-    (folder / "a.jsonl").write_bytes(b"".join(message(i) for i in range(0, 150)))
+    (folder / "a.jsonl").write_bytes(b"".join(message(i) for i in range(150)))
     with gzip.open(folder / "sub" / "b.jsonl.gz", "wb") as fh:
         fh.write(b"".join(message(i) for i in range(150, 300)))
     ingestor = workspace.ingestor()
@@ -84,11 +90,29 @@ def test_batches_folders_and_gzip(workspace: Workspace, tmp_path: Path) -> None:
 def test_registry_links_accounts_to_what_they_use(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     path.write_bytes(
-        line(id="s1", type="account", ts="2026-03-01T09:00:00Z", account_id="AC1",
-             action="signup", ip="203.0.113.7", device_id="dev-9", email="Ops@NewCo.example",
-             payment_fingerprint="card-1", company="NewCo", country="US")
-        + line(id="s2", type="account", ts="2026-03-02T09:00:00Z", account_id="AC2",
-               action="signup", ip="203.0.113.8", device_id="dev-9", payment_fingerprint="card-1")
+        line(
+            id="s1",
+            type="account",
+            ts="2026-03-01T09:00:00Z",
+            account_id="AC1",
+            action="signup",
+            ip="203.0.113.7",
+            device_id="dev-9",
+            email="Ops@NewCo.example",
+            payment_fingerprint="card-1",
+            company="NewCo",
+            country="US",
+        )
+        + line(
+            id="s2",
+            type="account",
+            ts="2026-03-02T09:00:00Z",
+            account_id="AC2",
+            action="signup",
+            ip="203.0.113.8",
+            device_id="dev-9",
+            payment_fingerprint="card-1",
+        )
         + message(1, body="Pay now https://Secure-Pay.example.com/x", ts="2026-03-01T10:00:00Z")
         + message(2, ts="2026-03-03T10:00:00Z")
     )
@@ -99,12 +123,16 @@ def test_registry_links_accounts_to_what_they_use(workspace: Workspace, tmp_path
         assert (ac1.company, ac1.country, ac1.event_count) == ("NewCo", "US", 3)
         assert ac1.first_seen.isoformat() == "2026-03-01T09:00:00+00:00"
         assert ac1.last_seen.isoformat() == "2026-03-03T10:00:00+00:00"
-        device_users = session.execute(
-            select(AccountEntity.account_id)
-            .join(Entity, Entity.id == AccountEntity.entity_id)
-            .where(Entity.kind == "device", Entity.value == "dev-9")
-            .order_by(AccountEntity.account_id)
-        ).scalars().all()
+        device_users = (
+            session.execute(
+                select(AccountEntity.account_id)
+                .join(Entity, Entity.id == AccountEntity.entity_id)
+                .where(Entity.kind == "device", Entity.value == "dev-9")
+                .order_by(AccountEntity.account_id)
+            )
+            .scalars()
+            .all()
+        )
         assert device_users == ["AC1", "AC2"]
         kinds = set(
             session.execute(
@@ -113,18 +141,36 @@ def test_registry_links_accounts_to_what_they_use(workspace: Workspace, tmp_path
                 .where(AccountEntity.account_id == "AC1")
             ).all()
         )
-    assert {("phone", "+15005550006"), ("ip", "198.51.100.7"), ("domain", "secure-pay.example.com"),
-            ("email", "ops@newco.example"), ("payment", "card-1")} <= kinds
+    assert {
+        ("phone", "+15005550006"),
+        ("ip", "198.51.100.7"),
+        ("domain", "secure-pay.example.com"),
+        ("email", "ops@newco.example"),
+        ("payment", "card-1"),
+    } <= kinds
 
 
 def test_a_report_naming_a_number_finds_its_account(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     path.write_bytes(
         message(1)
-        + line(id="r1", type="report", ts="2026-03-01T10:00:00Z", reporter="carrier",
-               category="phishing", target="+15005550006", description="7726 reports")
-        + line(id="r2", type="report", ts="2026-03-01T10:00:00Z", reporter="user",
-               category="spam", target="+19999999999")
+        + line(
+            id="r1",
+            type="report",
+            ts="2026-03-01T10:00:00Z",
+            reporter="carrier",
+            category="phishing",
+            target="+15005550006",
+            description="7726 reports",
+        )
+        + line(
+            id="r2",
+            type="report",
+            ts="2026-03-01T10:00:00Z",
+            reporter="user",
+            category="spam",
+            target="+19999999999",
+        )
     )
     workspace.ingestor().ingest_paths([path])
     with workspace.lake_reader() as reader:
@@ -140,7 +186,12 @@ def test_each_run_is_recorded(workspace: Workspace, tmp_path: Path) -> None:
         run = session.get(IngestRun, summary.run_id)
     assert run is not None
     assert (run.status, run.actor, run.read, run.accepted, run.quarantined) == (
-        "done", "alice", 2, 1, 1)
+        "done",
+        "alice",
+        2,
+        1,
+        1,
+    )
 
 
 def test_a_folder_of_mixed_formats_is_detected_file_by_file(

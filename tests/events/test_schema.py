@@ -31,31 +31,64 @@ def test_every_example_of_the_contract_is_accepted() -> None:
 
 def test_timestamps_become_aware_utc() -> None:
     event = validate_event(
-        {"id": "a", "type": "opt_out", "ts": "2026-03-01T14:00:00+02:00", "account_id": "AC1",
-         "recipient": "+15550001111"}
+        {
+            "id": "a",
+            "type": "opt_out",
+            "ts": "2026-03-01T14:00:00+02:00",
+            "account_id": "AC1",
+            "recipient": "+15550001111",
+        }
     )
     assert event.ts == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_unknown_fields_are_kept_not_refused() -> None:
     event = validate_event(
-        {"id": "a", "type": "opt_out", "ts": "2026-03-01T12:00:00Z", "account_id": "AC1",
-         "recipient": "+15550001111", "carrier": "Vodafone", "mcc": 262}
+        {
+            "id": "a",
+            "type": "opt_out",
+            "ts": "2026-03-01T12:00:00Z",
+            "account_id": "AC1",
+            "recipient": "+15550001111",
+            "carrier": "Vodafone",
+            "mcc": 262,
+        }
     )
     assert event.attrs == {"carrier": "Vodafone", "mcc": 262}
 
 
 def test_a_report_needs_no_account_but_other_types_do() -> None:
-    validate_event({"id": "r", "type": "report", "ts": "2026-03-01T12:00:00Z",
-                    "reporter": "user", "category": "spam", "report_id": "R1"})
+    validate_event(
+        {
+            "id": "r",
+            "type": "report",
+            "ts": "2026-03-01T12:00:00Z",
+            "reporter": "user",
+            "category": "spam",
+            "report_id": "R1",
+        }
+    )
     with pytest.raises(EventInvalid, match="missing required field 'account_id'"):
-        validate_event({"id": "o", "type": "opt_out", "ts": "2026-03-01T12:00:00Z",
-                        "recipient": "+15550001111"})
+        validate_event(
+            {
+                "id": "o",
+                "type": "opt_out",
+                "ts": "2026-03-01T12:00:00Z",
+                "recipient": "+15550001111",
+            }
+        )
 
 
 def test_a_report_without_report_id_uses_its_event_id() -> None:
-    event = validate_event({"id": "r9", "type": "report", "ts": "2026-03-01T12:00:00Z",
-                            "reporter": "carrier", "category": "phishing"})
+    event = validate_event(
+        {
+            "id": "r9",
+            "type": "report",
+            "ts": "2026-03-01T12:00:00Z",
+            "reporter": "carrier",
+            "category": "phishing",
+        }
+    )
     assert event.data["report_id"] == "r9"
 
 
@@ -80,8 +113,14 @@ def test_a_report_without_report_id_uses_its_event_id() -> None:
 )
 def test_bad_events_are_refused_with_the_reason(change: dict[str, object], reason: str) -> None:
     base: dict[str, object] = {
-        "id": "m1", "type": "message", "ts": "2026-03-01T12:00:00Z", "account_id": "AC1",
-        "message_id": "SM1", "channel": "sms", "from": "+15005550006", "to": "+37122345678",
+        "id": "m1",
+        "type": "message",
+        "ts": "2026-03-01T12:00:00Z",
+        "account_id": "AC1",
+        "message_id": "SM1",
+        "channel": "sms",
+        "from": "+15005550006",
+        "to": "+37122345678",
     }
     for key, value in change.items():
         if value is None:
@@ -93,7 +132,15 @@ def test_bad_events_are_refused_with_the_reason(change: dict[str, object], reaso
 
 
 def test_to_json_dict_round_trips() -> None:
-    raw = {"id": "v", "type": "verification", "ts": "2026-03-01T12:00:00Z", "account_id": "AC1",
-           "verification_id": "VE1", "stage": "check", "to": "+37122345678", "success": True,
-           "extra": [1, 2]}
+    raw = {
+        "id": "v",
+        "type": "verification",
+        "ts": "2026-03-01T12:00:00Z",
+        "account_id": "AC1",
+        "verification_id": "VE1",
+        "stage": "check",
+        "to": "+37122345678",
+        "success": True,
+        "extra": [1, 2],
+    }
     assert validate_event(validate_event(raw).to_json_dict()) == validate_event(raw)

@@ -36,8 +36,11 @@ def test_roles_are_seeded(workspace: Workspace) -> None:
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"])
 def test_audit_log_refuses_changes(workspace: Workspace, statement: str) -> None:
     with workspace.store.transaction() as session:
-        session.execute(text(
-            "INSERT INTO audit_log (ts, actor, action, object_type, object_id) "
-            "VALUES (CURRENT_TIMESTAMP, 'a', 'b', 'c', 'd')"))
+        session.execute(
+            text(
+                "INSERT INTO audit_log (ts, actor, action, object_type, object_id) "
+                "VALUES (CURRENT_TIMESTAMP, 'a', 'b', 'c', 'd')"
+            )
+        )
     with pytest.raises(Exception, match="append-only"), workspace.store.transaction() as session:
         session.execute(text(statement))
