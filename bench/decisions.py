@@ -49,7 +49,11 @@ async def one_request(
     return status
 
 
-async def drive(port: int, token: str, bodies: list[bytes], rate: float, conns: int) -> dict:
+async def drive(
+    port: int, token: str, bodies: list[bytes], rate: float, conns: int, warmup: int = 0
+) -> dict:
+    """Send `bodies` open-loop at `rate`; the first `warmup` are sent the same way but not
+    measured (a server's first requests pay for cold caches and lazy imports)."""
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(conns):
         pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
@@ -83,19 +87,24 @@ async def drive(port: int, token: str, bodies: list[bytes], rate: float, conns: 
             errors += 1
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         now = loop.time()
-        latencies.append(now - scheduled)
-        finished[0] = max(finished[0], now)
+        if i >= warmup:
+            latencies.append(now - scheduled)
+            finished[0] = max(finished[0], now)
         pool.put_nowait((reader, writer))
 
     await asyncio.gather(*(fire(i, body) for i, body in enumerate(bodies)))
     latencies.sort()
     n = len(latencies)
+    measured_start = start + warmup / rate
     return {
         "requests": n,
+        "warmup_requests": warmup,
         "errors": errors,
-        "achieved_rate": round(n / (finished[0] - start), 1),
+        "achieved_rate": round(n / (finished[0] - measured_start), 1),
         "p50_ms": round(latencies[n // 2] * 1000, 2),
+        "p90_ms": round(latencies[int(n * 0.90)] * 1000, 2),
         "p99_ms": round(latencies[int(n * 0.99)] * 1000, 2),
+        "p999_ms": round(latencies[int(n * 0.999)] * 1000, 2),
         "max_ms": round(latencies[-1] * 1000, 2),
     }
 
@@ -121,10 +130,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup-seconds", type=float, default=2.0)
     args = parser.parse_args()
     from sim_events import sim_events
 
-    count = int(args.rate * args.seconds)
+    warmup = int(args.rate * args.warmup_seconds)
+    count = int(args.rate * args.seconds) + warmup
     events = []
     for event in sim_events(3, 1.0):
         events.append(event)
@@ -170,11 +181,11 @@ def main() -> None:
                         raise SystemExit("server did not start") from None
                     time.sleep(0.2)
             os.sched_setaffinity(0, {0})
-            http = asyncio.run(drive(port, token, bodies, args.rate, args.connections))
+            http = asyncio.run(drive(port, token, bodies, args.rate, args.connections, warmup))
         finally:
             server.terminate()
             server.wait(timeout=10)
-    local = in_process(events)
+    local = in_process(events[warmup:])
     print(
         json.dumps(
             {

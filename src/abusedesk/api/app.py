@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +18,25 @@ from abusedesk.api.decisions import SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
 from abusedesk.detection.engine import DetectionEngine
+from abusedesk.enrich import warm_up
 from abusedesk.workspace import Workspace
+
+
+async def _young_gc_only(every_s: float = 1.0) -> None:
+    """Keep full garbage collections off the decision path.
+
+    Feature state grows to millions of plain containers; each automatic full collection walks
+    them all, which measured as 200-350 ms stalls at the 99th percentile of /v1/decisions. The
+    state holds no reference cycles, so the server freezes what exists at start, turns automatic
+    collection off, and collects only the young generations (a few ms) once a second, where
+    the garbage cycles of request handling live.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    while True:
+        await asyncio.sleep(every_s)
+        gc.collect(1)
 
 
 def create_app(
@@ -28,12 +48,20 @@ def create_app(
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
     decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
     detection = engine or ws.detection_engine()
+    # Load the enrichment tables now, not on the first request (about 0.4 s).
+    warm_up()
     writer = SignalWriter(ws.detection_consumer(detection))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        writer.close()
+        sweeper = asyncio.create_task(_young_gc_only())
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            gc.unfreeze()
+            gc.enable()
+            writer.close()
 
     app = FastAPI(
         title="abusedesk",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -46,8 +46,11 @@ def bearer(request: Request) -> str | None:
     return value.strip() or None
 
 
-def require(permission: str) -> Callable[[Request], Principal]:
-    def dependency(request: Request) -> Principal:
+def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
+    # Async, so FastAPI calls it in the event loop: a sync dependency costs a thread-pool hop
+    # on every request, a measurable share of the decision path. The lookup behind a cache miss
+    # blocks the loop for one indexed query, once per token per ABUSEDESK_API_AUTH_CACHE_S.
+    async def dependency(request: Request) -> Principal:
         ws: Workspace = request.app.state.workspace
         cache: TokenCache = request.app.state.token_cache
         principal = cache.get(ws, bearer(request))
