@@ -50,7 +50,7 @@ async def one_request(
 
 
 async def drive(
-    port: int, token: str, bodies: list[bytes], rate: float, conns: int, warmup: int = 0
+    port: int, token: str, bodies: list[bytes], rate: float, conns: int, *, warmup: int = 0
 ) -> dict:
     """Send `bodies` open-loop at `rate`; the first `warmup` are sent the same way but not
     measured (a server's first requests pay for cold caches and lazy imports)."""
@@ -181,7 +181,9 @@ def main() -> None:
                         raise SystemExit("server did not start") from None
                     time.sleep(0.2)
             os.sched_setaffinity(0, {0})
-            http = asyncio.run(drive(port, token, bodies, args.rate, args.connections, warmup))
+            http = asyncio.run(
+                drive(port, token, bodies, args.rate, args.connections, warmup=warmup)
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)
