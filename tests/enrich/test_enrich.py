@@ -443,3 +443,32 @@ def test_android_sms_retriever_messages_are_passcodes() -> None:
         }
     )
     assert enrich(event)["is_otp_like"] is True
+
+
+def test_the_path_masked_cache_gives_exactly_the_full_analysis() -> None:
+    """Texts that differ only in link paths share their link and template analysis; the result
+    must equal a full analysis of each text (personalised links are the common case)."""
+    from pathlib import Path
+
+    from abusedesk.enrich.body import _MASK, MAX_TEXT, analyse, cache_clear, text_fields
+
+    texts = [
+        "Your order shipped: https://bluecart.es/t/p74Q6r track it",
+        "Your order shipped: https://bluecart.es/t/Zx81Qa track it",
+        "Verify now https://bit.ly/AbC/def?x=1 or lose access",
+        "go to www.paypa1-login.com/verify/acct today",
+        "https://a.com/r?u=https://evil.xn--pypal-4ve.com/x",
+        "1/2 and/or e.g./x, CBD gummies at shop.example/cbd-gummies",
+        "Hi Maria, 20% off at https://shop.example.co.uk/s/maria-2291?c=spring",
+    ]
+    corpus = Path("/work/shared/data/sms-spam-collection/train.tsv")
+    if corpus.exists():
+        texts += [line.split("\t", 1)[1] for line in corpus.read_text().splitlines()[1:]]
+    cache_clear()
+    for text in texts:
+        cut = text[:MAX_TEXT]
+        masked = cut.encode("utf-8", "surrogatepass").translate(_MASK).decode()
+        reference = analyse(masked, masked=True)
+        if reference.digit_hosts:
+            continue
+        assert dict(text_fields(text)) == reference.fields, text

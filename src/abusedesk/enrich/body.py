@@ -11,6 +11,7 @@ and brand are recomputed from the real text (cached on it).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
@@ -53,14 +54,56 @@ def analyse(text: str, *, masked: bool = False) -> Analysis:
     return Analysis(fields, any(any(c.isdigit() for c in link.host) for link in links))
 
 
+# Link paths, for a second cache key. Personalised texts differ mostly in their tracking
+# links ("bluecart.es/t/p74Q6r"): on the simulator's 112,739 messages, masking digits leaves
+# 93,153 distinct texts, masking paths as well leaves 13,074. Link fields depend on hosts only
+# and the fingerprint masks whole links, so both are computed once per path-masked text. The
+# path pattern admits no dot or colon, so a path can never hide a second link.
+# Anchored on ".tld/", a literal the regex engine can scan for, instead of a host pattern
+# tried at every position (measured 15 us a text against under 1 us).
+_PATH: Final = re.compile(r"(\.[A-Za-z]{2,63})(/[A-Za-z0-9_~%+=&\-]+)+")
+
+
+def _links_and_template(masked_text: str) -> tuple[dict[str, Any], bool]:
+    pathless = _PATH.sub(r"\1/x", masked_text)
+    return _path_masked(pathless.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=32768)
+def _path_masked(pathless: bytes) -> tuple[dict[str, Any], bool]:
+    text = pathless.decode("utf-8", "surrogatepass")
+    shorteners = default_shorteners()
+    links = find_links(text, shorteners)
+    fields = link_fields(links, shorteners)
+    spans = [(link.start, link.end) for link in links]
+    fields["template_fp"] = template_fp_masked(text, spans, word_tokens(text.lower()))
+    return fields, any(any(c.isdigit() for c in link.host) for link in links)
+
+
+def _analyse_fast(masked_text: str) -> Analysis:
+    """analyse() of a digit-masked text, with its link and template part shared by every text
+    that differs only in link paths. The word lists still read the text itself."""
+    base, digit_hosts = _links_and_template(masked_text)
+    fields = dict(base)
+    lower = masked_text.lower()
+    tokens = word_tokens(lower)
+    rules = default_content_rules()
+    category = prohibited_category(lower, tokens, rules)
+    if category is not None:
+        fields["prohibited_category"] = category
+    fields["phishing_lure"] = phishing_lure(lower, tokens, bool(base["has_url"]), rules)
+    fields["is_otp_like"] = is_otp_like(lower, tokens, default_otp_keywords())
+    return Analysis(fields, digit_hosts)
+
+
 @lru_cache(maxsize=32768)
 def _analyse_short(masked: bytes) -> Analysis:
-    return analyse(masked.decode("utf-8", "surrogatepass"), masked=True)
+    return _analyse_fast(masked.decode("utf-8", "surrogatepass"))
 
 
 @lru_cache(maxsize=2048)
 def _analyse_long(masked: bytes) -> Analysis:
-    return analyse(masked.decode("utf-8", "surrogatepass"), masked=True)
+    return _analyse_fast(masked.decode("utf-8", "surrogatepass"))
 
 
 @lru_cache(maxsize=4096)
@@ -86,4 +129,5 @@ def cache_clear() -> None:
     """Forget every cached analysis (tests, or after editing the shipped lists in place)."""
     _analyse_short.cache_clear()
     _analyse_long.cache_clear()
+    _path_masked.cache_clear()
     _exact_links.cache_clear()
