@@ -64,18 +64,35 @@ def analyse(text: str, *, masked: bool = False) -> Analysis:
 _PATH: Final = re.compile(r"(\.[A-Za-z]{2,63})(/[A-Za-z0-9_~%+=&\-]+)+")
 
 
-def _links_and_template(masked_text: str) -> tuple[dict[str, Any], bool]:
-    pathless = _PATH.sub(r"\1/x", masked_text)
-    return _path_masked(pathless.encode("utf-8", "surrogatepass"))
+def _links_and_template(masked_text: str) -> tuple[dict[str, Any], bool] | None:
+    """Link and template fields shared by texts that differ only in link paths, or None when
+    a masked path turns out not to lie in a link (then only a full analysis is exact)."""
+    parts: list[str] = []
+    positions: list[int] = []
+    last = length = 0
+    for match in _PATH.finditer(masked_text):
+        head = masked_text[last : match.end(1)]
+        parts.append(head)
+        length += len(head)
+        positions.append(length)
+        parts.append("/x")
+        length += 2
+        last = match.end()
+    if not positions:
+        return _path_masked(masked_text.encode("utf-8", "surrogatepass"), ())
+    parts.append(masked_text[last:])
+    return _path_masked("".join(parts).encode("utf-8", "surrogatepass"), tuple(positions))
 
 
 @lru_cache(maxsize=32768)
-def _path_masked(pathless: bytes) -> tuple[dict[str, Any], bool]:
+def _path_masked(pathless: bytes, positions: tuple[int, ...]) -> tuple[dict[str, Any], bool] | None:
     text = pathless.decode("utf-8", "surrogatepass")
     shorteners = default_shorteners()
     links = find_links(text, shorteners)
-    fields = link_fields(links, shorteners)
     spans = [(link.start, link.end) for link in links]
+    if not all(any(start <= p < end for start, end in spans) for p in positions):
+        return None
+    fields = link_fields(links, shorteners)
     fields["template_fp"] = template_fp_masked(text, spans, word_tokens(text.lower()))
     return fields, any(any(c.isdigit() for c in link.host) for link in links)
 
@@ -83,7 +100,10 @@ def _path_masked(pathless: bytes) -> tuple[dict[str, Any], bool]:
 def _analyse_fast(masked_text: str) -> Analysis:
     """analyse() of a digit-masked text, with its link and template part shared by every text
     that differs only in link paths. The word lists still read the text itself."""
-    base, digit_hosts = _links_and_template(masked_text)
+    shared = _links_and_template(masked_text)
+    if shared is None:
+        return analyse(masked_text, masked=True)
+    base, digit_hosts = shared
     fields = dict(base)
     lower = masked_text.lower()
     tokens = word_tokens(lower)
