@@ -18,6 +18,7 @@ from abusedesk.cli.detect import print_detection
 from abusedesk.cli.evaluate import evaluate_store
 from abusedesk.cli.ingest import print_summary
 from abusedesk.cli.output import err, handles_errors, out
+from abusedesk.detection.engine import DetectionEngine
 from abusedesk.settings import Settings
 from abusedesk.sim.evaluate import render_text
 from abusedesk.sim.generator import generate
@@ -72,7 +73,7 @@ def demo(
         if no_serve:
             return
         token, _ = do_create_token(ws.store, ws.clock, name="demo", role="admin", actor="demo")
-        _serve(ws, token, port)
+        _serve(ws, token, port, consumer.engine)
 
 
 def _labels(by_label: dict[str, int]) -> str:
@@ -93,7 +94,8 @@ def _progress() -> Progress:
     )
 
 
-def _serve(ws: Workspace, token: str, port: int) -> None:
+def _serve(ws: Workspace, token: str, port: int, engine: DetectionEngine) -> None:
+    """Serve the API with the engine ingest just used: decisions see the state it built."""
     import uvicorn
 
     from abusedesk.api.app import create_app
@@ -106,4 +108,4 @@ def _serve(ws: Workspace, token: str, port: int) -> None:
         f"      abusedesk cases list   (with ABUSEDESK_HOME={ws.settings.resolved_home})\n"
         "stop with Ctrl-C"
     )
-    uvicorn.run(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(ws, engine=engine), host="127.0.0.1", port=port, log_level="warning")
