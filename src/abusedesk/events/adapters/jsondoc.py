@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
 import orjson
 
-from abusedesk.events.adapters.base import Limits, Location, Rejected, excerpt
+from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected, excerpt
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -454,3 +454,29 @@ def _parse_rfc2822(text: str) -> datetime | None:
     if moment.tzinfo is None:  # "-0000": the zone is unknown; it is UTC in practice
         moment = moment.replace(tzinfo=UTC)
     return moment
+
+
+def convert_each(
+    stream: BinaryIO,
+    source: str,
+    limits: Limits,
+    convert: Callable[[Any], list[dict[str, Any]] | None],
+    on_skip: Callable[[], None],
+) -> Iterator[Item]:
+    """The loop of an adapter whose input objects each become some events (or none: skipped).
+    A malformed object is rejected with its location; the next one is read all the same."""
+    for entry in iter_objects(stream, source, limits):
+        if isinstance(entry, Rejected):
+            yield entry
+            continue
+        value, where = entry
+        try:
+            events = guarded(convert, value)
+        except Malformed as exc:
+            yield Rejected(where, exc.reason, excerpt_value(value))
+            continue
+        if events is None:
+            on_skip()
+            continue
+        for event in events:
+            yield Record(event, where)

@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from abusedesk.events.adapters.base import Item, Limits, Record, Rejected
+from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
-    excerpt_value,
+    convert_each,
     from_unix,
-    guarded,
-    iter_objects,
     looks_like_json,
     make_id,
     need_str,
@@ -100,20 +98,15 @@ class SendGridAdapter:
 
     def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         self.skipped = 0
-        for entry in iter_objects(stream, source, limits):
-            if isinstance(entry, Rejected):
-                yield entry
-                continue
-            value, where = entry
-            try:
-                event = guarded(_convert, value)
-            except Malformed as exc:
-                yield Rejected(where, exc.reason, excerpt_value(value))
-                continue
-            if event is None:
-                self.skipped += 1
-            else:
-                yield Record(event, where)
+        yield from convert_each(stream, source, limits, _convert_one, self._skip)
+
+    def _skip(self) -> None:
+        self.skipped += 1
+
+
+def _convert_one(value: object) -> list[Event] | None:
+    event = _convert(value)
+    return None if event is None else [event]
 
 
 def _convert(value: object) -> Event | None:

@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from abusedesk.events.adapters.base import Item, Limits, Record, Rejected
+from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
     as_list,
     as_obj,
+    convert_each,
     decode_or_malformed,
-    excerpt_value,
-    guarded,
-    iter_objects,
     looks_like_json,
     make_id,
     need_str,
@@ -62,21 +60,10 @@ class SesAdapter:
 
     def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         self.skipped = 0
-        for entry in iter_objects(stream, source, limits):
-            if isinstance(entry, Rejected):
-                yield entry
-                continue
-            value, where = entry
-            try:
-                events = guarded(_convert, value)
-            except Malformed as exc:
-                yield Rejected(where, exc.reason, excerpt_value(value))
-                continue
-            if events is None:
-                self.skipped += 1
-                continue
-            for event in events:
-                yield Record(event, where)
+        yield from convert_each(stream, source, limits, _convert, self._skip)
+
+    def _skip(self) -> None:
+        self.skipped += 1
 
 
 def _convert(value: object) -> list[Event] | None:
