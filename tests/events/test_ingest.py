@@ -210,3 +210,44 @@ def test_a_folder_of_mixed_formats_is_detected_file_by_file(
     assert summary.quarantine_sample[0].where.source.endswith("notes.txt")
     assert summary.quarantine_sample[0].reason.startswith("cannot tell the format")
     assert set(summary.by_type) >= {"complaint", "delivery", "message", "opt_out"}
+
+
+def test_nul_characters_cost_only_their_own_event(workspace: Workspace, tmp_path: Path) -> None:
+    """PostgreSQL text cannot hold U+0000; a hostile value must not fail its whole batch."""
+    path = tmp_path / "nul.jsonl"
+    path.write_bytes(
+        message(1)
+        + line(
+            id="bad\u0000id",
+            type="opt_out",
+            ts="2026-03-01T10:00:00Z",
+            account_id="AC1",
+            recipient="+15550001111",
+        )
+        + message(2, **{"from": "+1500\u00005550006"}, body="hi\u0000there")
+        + line(
+            id="r1",
+            type="report",
+            ts="2026-03-01T10:00:00Z",
+            reporter="user",
+            category="spam",
+            target="+1999\u0000",
+            description="nul\u0000here",
+            evidence=["a\u0000b"],
+        )
+        + line(
+            id="s1",
+            type="account",
+            ts="2026-03-01T09:00:00Z",
+            account_id="AC1",
+            action="signup",
+            company="Evil\u0000Co",
+            device_id="d\u00001",
+        )
+        + message(3)
+    )
+    summary = workspace.ingestor().ingest_paths([path])
+    assert summary.quarantined == 1
+    assert summary.quarantine_sample[0].reason == "field 'id' contains a NUL character"
+    assert summary.accepted == 5
+    assert count_lake(workspace) == 5

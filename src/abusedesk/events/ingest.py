@@ -32,7 +32,7 @@ from abusedesk.events.lake_writer import LakeWriter, compact, partitions_of, rem
 from abusedesk.events.registry import RegistryBatch
 from abusedesk.events.schema import Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
-from abusedesk.storage.bulk import insert_returning, ts_param
+from abusedesk.storage.bulk import clean_text, insert_returning, ts_param
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import AuditEntry, IngestRun
 
@@ -608,7 +608,7 @@ def _expanding(name: str) -> Any:
 
 
 def _norm_target(target: str) -> str:
-    value = target.strip()
+    value = (clean_text(target) or "").strip()
     if "@" in value or ("." in value and not value.startswith("+")):
         value = value.lower()
         value = value.split("//", 1)[-1].split("/", 1)[0] if "//" in value else value
@@ -619,14 +619,14 @@ def _record_reports(conn: Connection, events: list[Event], now: Any) -> None:
     ts = ts_param(conn)
     rows = [
         (
-            e.data["report_id"],
+            clean_text(e.data["report_id"]),
             e.id,
             e.data["reporter"],
             e.data["category"],
-            e.data.get("target"),
+            clean_text(e.data.get("target")),
             e.account_id,
-            e.data.get("description"),
-            orjson.dumps(e.data.get("evidence") or []).decode(),
+            clean_text(e.data.get("description")),
+            orjson.dumps([clean_text(x) for x in e.data.get("evidence") or []]).decode(),
             ts(e.ts),
         )
         for e in events

@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import Connection
 
 from abusedesk.events.schema import Event
-from abusedesk.storage.bulk import greater, insert_returning, lesser, ts_param
+from abusedesk.storage.bulk import clean_text, greater, insert_returning, lesser, ts_param
 
 _URL_HOST: Final = re.compile(r"(?i)\b(?:https?://|www\.)([a-z0-9.-]+\.[a-z]{2,})")
 _MAX_BODY_SCAN: Final = 4096
@@ -93,7 +93,7 @@ class RegistryBatch:
     """What one ingest batch adds to the registry, aggregated before it touches the database."""
 
     accounts: dict[str, _Agg] = field(default_factory=dict)
-    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    profiles: dict[str, dict[str, str | None]] = field(default_factory=dict)
     links: dict[tuple[str, str, str], _Agg] = field(default_factory=dict)
 
     def add(self, event: Event) -> None:
@@ -113,13 +113,13 @@ class RegistryBatch:
             agg[2] += 1
         if event.type == "account":
             data = event.data
-            profile = {n: data[n] for n in _PROFILE_FIELDS if data.get(n) is not None}
+            profile = {n: clean_text(data[n]) for n in _PROFILE_FIELDS if data.get(n) is not None}
             if profile:
                 self.profiles.setdefault(account, {}).update(profile)
         links = self.links
         for kind, value in entities_of(event):
             if len(value) <= 512:
-                _see(links, (account, kind, value), ts)
+                _see(links, (account, kind, clean_text(value) or ""), ts)
 
     def entities(self) -> dict[tuple[str, str], _Agg]:
         out: dict[tuple[str, str], _Agg] = {}

@@ -254,6 +254,8 @@ def validate_event(obj: object) -> Event:
         raise EventInvalid(f"field 'id' must be a non-empty string, got {_typename(event_id)}")
     if len(event_id) > 256:
         raise EventInvalid("field 'id' is longer than 256 characters")
+    if "\x00" in event_id:  # a key in the relational store, where PostgreSQL refuses U+0000
+        raise EventInvalid("field 'id' contains a NUL character")
     raw_type = obj.get("type")
     fields = FIELDS.get(raw_type) if type(raw_type) is str else None
     if fields is None:
@@ -274,6 +276,8 @@ def validate_event(obj: object) -> Event:
         raise EventInvalid(
             f"field 'account_id' must be a non-empty string, got {_typename(account_id)}"
         )
+    elif "\x00" in account_id:
+        raise EventInvalid("field 'account_id' contains a NUL character")
 
     # One pass over what the object holds (fewer keys than the type declares, usually), with
     # the common case, a plain string field, decided by one set lookup and a type check.

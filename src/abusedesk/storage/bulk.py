@@ -85,6 +85,14 @@ def _sqlite_ts(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def clean_text(value: str | None) -> str | None:
+    """Text for the relational store: PostgreSQL cannot hold U+0000, and an attacker-written
+    value must cost nothing but its own NULs (the lake keeps the value exactly as given)."""
+    if value is not None and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
 def lesser(conn: Connection) -> str:
     return "LEAST" if conn.dialect.name == "postgresql" else "MIN"
 
