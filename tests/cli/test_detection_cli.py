@@ -106,3 +106,16 @@ def test_ingest_detects_and_cases_can_be_listed_closed_and_evaluated(tmp_path: P
 def test_no_detect_opens_nothing(tmp_path: Path) -> None:
     runner.invoke(app, ["ingest", str(pumping(tmp_path / "e.jsonl")), "--no-detect"])
     assert runner.invoke(app, ["cases", "list", "--json"]).stdout == ""
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_detect_since_warms_its_windows_first(tmp_path: Path) -> None:
+    """40 unverified OTPs straddle --since: the budget rule needs the earlier ones counted."""
+    runner.invoke(app, ["ingest", str(pumping(tmp_path / "e.jsonl")), "--no-detect"])
+    result = runner.invoke(app, ["detect", "--since", "2026-03-01T10:30:00Z", "--json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["cases_opened"] == 1
+    cases = [
+        orjson.loads(x) for x in runner.invoke(app, ["cases", "list", "--json"]).stdout.splitlines()
+    ]
+    assert cases[0]["first_signal_at"] >= "2026-03-01T10:30:00"

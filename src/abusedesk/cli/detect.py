@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from abusedesk.analytics.lake import LakeReader
 from abusedesk.cases.services import list_cases
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out
+from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.replay import lake_events
 from abusedesk.detection.stream import DetectionStats
 from abusedesk.errors import InputError
@@ -47,6 +49,10 @@ def detect(
     with workspace() as ws:
         consumer = ws.detection_consumer()
         with ws.lake_reader() as reader:
+            if start is not None:
+                warmed = warm_up(consumer.engine, reader, start)
+                if not as_json:
+                    err.print(f"windows warmed with {warmed:,} events before {start.isoformat()}")
             row = reader.con.execute("SELECT count(*) FROM events").fetchone()
             total = int(row[0]) if row else 0
             batch = []
@@ -72,6 +78,19 @@ def detect(
             typer.echo(orjson.dumps(detection_dict(consumer.stats)).decode())
         else:
             print_detection(ws, consumer.stats)
+
+
+def warm_up(engine: DetectionEngine, reader: LakeReader, start: datetime) -> int:
+    """Replay the events of the longest window before `start` through the engine, recording
+    nothing, so that windowed features are right from the first event detected."""
+    windows = [f.spec.window_s for f in engine.pack.features.values() if f.spec.window_s]
+    if not windows:
+        return 0
+    count = 0
+    for event in lake_events(reader, since=start - timedelta(seconds=max(windows)), until=start):
+        engine.evaluate(event)
+        count += 1
+    return count
 
 
 def detection_dict(stats: DetectionStats) -> dict[str, Any]:
