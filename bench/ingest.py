@@ -21,14 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def one(size: int) -> dict[str, float]:
+def one(size: int, database_url: str | None = None) -> dict[str, float]:
     from abusedesk.settings import Settings
     from abusedesk.workspace import Workspace
     from mixed_events import write
 
     with tempfile.TemporaryDirectory() as tmp:
         data = write(Path(tmp) / "events.jsonl", size)
-        ws = Workspace(Settings(home=Path(tmp) / "home"))
+        ws = Workspace(Settings(home=Path(tmp) / "home", database_url=database_url))
         ws.store  # noqa: B018 - migrate outside the timed part
         ingestor = ws.ingestor(actor="bench")
         started = time.perf_counter()
@@ -49,19 +49,37 @@ def one(size: int) -> dict[str, float]:
     }
 
 
+def reset(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin_url, name = url.rsplit("/", 1)
+    engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="250000,1000000")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database-url",
+        help="An empty PostgreSQL database to use instead of SQLite (it is reset).",
+    )
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one)))
+        print(json.dumps(one(args.one, args.database_url)))
         return
     runs = []
     for size in (int(s) for s in args.sizes.split(",")):
         env = dict(os.environ, OMP_NUM_THREADS="1")
         # taskset pins the run to one core, as the target is stated per core.
         cmd = ["taskset", "-c", "0", sys.executable, __file__, "--one", str(size)]
+        if args.database_url:
+            reset(args.database_url)
+            cmd += ["--database-url", args.database_url]
         result = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     largest = runs[-1]
@@ -70,7 +88,7 @@ def main() -> None:
             {
                 "bench": "ingest",
                 "format": "jsonl",
-                "store": "sqlite",
+                "store": "postgresql" if args.database_url else "sqlite",
                 "cores": 1,
                 "events_per_s": largest["events_per_s"],
                 "peak_rss_mb": largest["peak_rss_mb"],
