@@ -251,3 +251,39 @@ def test_nul_characters_cost_only_their_own_event(workspace: Workspace, tmp_path
     assert summary.quarantine_sample[0].reason == "field 'id' contains a NUL character"
     assert summary.accepted == 5
     assert count_lake(workspace) == 5
+
+
+def test_an_arf_complaint_finds_the_account_of_its_message(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The complaint names no account; the original's Message-ID has the SES message id as its
+    local part, and the lake holds that message with its account."""
+    eml = (Path(__file__).parent / "adapters" / "fixtures" / "arf" / "no_account.eml").read_bytes()
+    ses_id = "0100018e1f2a3b4c-77aa"
+    sent = line(
+        id="m-ses",
+        type="message",
+        ts="2026-03-01T08:00:00Z",
+        account_id="ACmail",
+        message_id=ses_id,
+        channel="email",
+        **{"from": "news@shop.example"},
+        to="jane@example.com",
+    )
+    (tmp_path / "sent.jsonl").write_bytes(sent)
+    (tmp_path / "report.eml").write_bytes(eml)
+    workspace.ingestor().ingest_paths([tmp_path / "sent.jsonl"])
+    summary = workspace.ingestor().ingest_paths([tmp_path / "report.eml"])
+    assert summary.by_type == {"complaint": 1}
+    with workspace.lake_reader() as reader:
+        rows = reader.con.execute("SELECT account_id, message_id FROM complaints").fetchall()
+    assert rows == [("ACmail", "0100018e1f2a3b4c-77aa@email.example.org")]
+
+
+def test_an_arf_complaint_with_no_known_message_becomes_a_report(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    eml = (Path(__file__).parent / "adapters" / "fixtures" / "arf" / "no_account.eml").read_bytes()
+    (tmp_path / "report.eml").write_bytes(eml)
+    summary = workspace.ingestor().ingest_paths([tmp_path / "report.eml"])
+    assert summary.by_type == {"report": 1}

@@ -359,9 +359,10 @@ class _Run:
         """Give complaints that arrived without an account the account of their message."""
         if not pending.unresolved:
             return
-        wanted = {
-            str(r.raw.get("message_id")) for r in pending.unresolved if r.raw.get("message_id")
-        }
+        ids = {str(r.raw.get("message_id")) for r in pending.unresolved if r.raw.get("message_id")}
+        # An RFC 5322 Message-ID may carry the platform's own id as its local part (SES:
+        # <ses-message-id@email.amazonses.com>), so both forms are looked for.
+        wanted = ids | {_local_part(m) for m in ids}
         known = {
             e.data["message_id"]: e.account_id
             for e in pending.events
@@ -377,7 +378,8 @@ class _Run:
             known.update(self.reader.accounts_for_message_ids(missing))
         results = self.summary.results
         for index, record in enumerate(pending.unresolved):
-            account = known.get(str(record.raw.get("message_id")))
+            message_id = str(record.raw.get("message_id"))
+            account = known.get(message_id) or known.get(_local_part(message_id))
             raw = dict(record.raw, account_id=account) if account else record.fallback
             assert raw is not None
             try:
@@ -540,6 +542,10 @@ def _young_gc_only() -> Iterator[None]:
         gc.collect()  # the run's few garbage cycles, once, instead of once per batch
         if was_enabled:
             gc.enable()
+
+
+def _local_part(message_id: str) -> str:
+    return message_id.strip("<>").split("@", 1)[0]
 
 
 def _excerpt_obj(raw: object) -> str:
