@@ -39,6 +39,7 @@ class _Counting(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    # typeshed declares the buffer as WriteableBuffer; a memoryview is what io passes.
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(buffer))
         n = len(data)
@@ -60,7 +61,7 @@ def open_source(path: Path, on_bytes: Callable[[int], None] | None = None) -> It
         counted = io.BufferedReader(_Counting(raw, on_bytes), buffer_size=1 << 20)
         if is_gzip(path):
             with gzip.GzipFile(fileobj=counted, mode="rb") as unzipped:
-                yield unzipped  # type: ignore[misc]
+                yield unzipped  # type: ignore[misc]  # GzipFile is a BinaryIO in all but name
         else:
             yield counted
 

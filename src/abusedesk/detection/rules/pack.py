@@ -140,7 +140,8 @@ class CompiledPack:
         """Every rule (live and shadow) whose `when` is TRUE for the row, in pack order."""
         matched: list[RuleSpec] = []
         spec: RuleSpec | None = None
-        pairs = self._by_type.get(row.get("type"), self._pairs)  # type: ignore[arg-type]
+        etype = row.get("type")
+        pairs = self._by_type.get(etype, self._pairs) if isinstance(etype, str) else self._pairs
         try:
             for spec, test in pairs:
                 if test(row):
