@@ -134,6 +134,12 @@ class TwilioCsvAdapter:
                     lines.abandon_row()
                 yield Rejected(Location(source, line=start), reason, excerpt(",".join(row)))
                 continue
+            if any("\x00" in value for value in row):
+                # No message log holds NUL bytes: the file is damaged or written to harm, and
+                # PostgreSQL could not store the ids anyway.
+                reason = f"line {start}: the row contains a NUL character"
+                yield Rejected(Location(source, line=start), reason, excerpt(",".join(row)))
+                continue
             try:
                 events = guarded(_convert, header, row)
             except Malformed as exc:
