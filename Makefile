@@ -39,8 +39,14 @@ test-postgres: install services
 services:
 	@bash scripts/services.sh
 
+# Each prints one JSON line of figures; none asserts a time.
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/features.py
+	$(BIN)/python bench/enrich.py
+	$(BIN)/python bench/sim.py
 
 docs: install
 	$(BIN)/python -m abusedesk.settings > docs/settings.md
