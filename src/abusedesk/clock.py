@@ -31,7 +31,3 @@ class FixedClock:
 
     def set(self, when: datetime) -> None:
         self._now = when
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

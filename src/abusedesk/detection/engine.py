@@ -44,10 +44,6 @@ class Verdict:
     features: dict[str, Any]
     row: dict[str, Any] = field(repr=False, default_factory=dict)
 
-    @property
-    def live(self) -> list[RuleSpec]:
-        return [rule for rule in self.matched if rule.mode == "live"]
-
     def to_api(self) -> dict[str, Any]:
         return {
             "event_id": self.event.id,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
 import orjson
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, text, update
 
 from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
@@ -655,8 +655,3 @@ def _record_reports(conn: Connection, events: list[Event], now: Any) -> None:
         rows,
         conflict="ON CONFLICT (report_id) DO NOTHING",
     )
-
-
-def run_status(store: Store, run_id: int) -> str | None:
-    with store.sessions() as session:
-        return session.execute(select(IngestRun.status).where(IngestRun.id == run_id)).scalar()
