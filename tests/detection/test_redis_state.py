@@ -1,6 +1,8 @@
 """ABUSEDESK_STATE_URL=redis://… gives the same detection as in-process state: the default
-playbook over the same simulated events, every verdict and every feature value compared.
-Needs the Redis server on 127.0.0.1:6379; it fails (never skips) when Redis is missing."""
+playbook over the same simulated events, every verdict and every feature value compared, with
+each event reading only the features of its type (reads move window heads, so both stores must
+follow the same read sets). Needs the Redis server on 127.0.0.1:6379; it fails (never skips)
+when Redis is missing."""
 
 from __future__ import annotations
 
@@ -39,8 +41,10 @@ def test_redis_and_memory_state_give_the_same_verdicts(tmp_path: Path) -> None:
                 [r.id for r in b.matched],
             )
             assert a.features == b.features, event.id
+            assert a.features.keys() == memory.reads.for_type(event.type), event.id
             matched += bool(a.matched)
         assert matched > 100  # the comparison covers real matches, not only quiet traffic
+        assert memory.reads.for_type("message") < set(memory.pack.features)
     finally:
         keys = list(client.scan_iter(f"{prefix}*", count=1000))
         if keys:

@@ -6,8 +6,10 @@ import gzip
 from pathlib import Path
 
 import orjson
+import pytest
 from sqlalchemy import select
 
+from abusedesk.events.registry import RegistryBatch
 from abusedesk.storage.models import Account, AccountEntity, Entity, IngestRun, QuarantineItem
 from abusedesk.workspace import Workspace
 
@@ -72,6 +74,49 @@ def test_the_same_file_twice_counts_once(workspace: Workspace, tmp_path: Path) -
     assert (first.accepted, first.duplicates) == (500, 1)
     assert (second.accepted, second.duplicates) == (0, 501)
     assert count_lake(workspace) == 500
+
+
+def test_overlapping_files_take_only_the_new_events(workspace: Workspace, tmp_path: Path) -> None:
+    """A batch with both new and known ids takes the RETURNING path (see _claim_ids); batches
+    all new or all known take the plain insert. Each kind of batch happens here."""
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_bytes(b"".join(message(i) for i in range(300)))
+    second.write_bytes(b"".join(message(i) for i in range(200, 600)))  # 100 known, 300 new
+    ingestor = workspace.ingestor()
+    ingestor.batch_size = 50  # batches: 2 all known, 2 mixed at 250..300, then all new
+    ingestor.ingest_paths([first])
+    again = workspace.ingestor()
+    again.batch_size = 30
+    summary = again.ingest_paths([second])
+    assert (summary.accepted, summary.duplicates) == (300, 100)
+    assert count_lake(workspace, "SELECT count(DISTINCT id) FROM messages") == 600
+    assert count_lake(workspace) == 600
+    with workspace.store.sessions() as session:
+        runs = session.execute(select(IngestRun).order_by(IngestRun.id)).scalars().all()
+        account = session.get(Account, "AC1")
+    assert [(r.accepted, r.duplicates, r.read) for r in runs] == [(300, 0, 300), (300, 100, 400)]
+    assert account is not None
+    assert account.event_count == 600  # each event counted once in the registry
+
+
+def test_a_failed_batch_leaves_no_ids_behind(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids, registry and lake go in together or not at all: after a batch fails, the same
+    events ingest again as new."""
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b"".join(message(i) for i in range(40)))
+
+    def broken(self: object, conn: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(RegistryBatch, "write", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        workspace.ingestor().ingest_paths([path])
+    monkeypatch.undo()
+    summary = workspace.ingestor().ingest_paths([path])
+    assert (summary.accepted, summary.duplicates) == (40, 0)
+    assert count_lake(workspace) == 40
 
 
 def test_batches_folders_and_gzip(workspace: Workspace, tmp_path: Path) -> None:

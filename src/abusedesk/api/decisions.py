@@ -77,8 +77,9 @@ class SignalWriter:
     description=(
         "Body: one canonical event. Answers {decision, score, matched, features}: the strictest "
         "verdict of the live rules that matched (allow, review, hold, block), a score in [0, 1], "
-        "every matching rule (shadow ones too, marked), and the feature values. Feature state is "
-        "updated with the event; signals and cases for matches are recorded in the background."
+        "every matching rule (shadow ones too, marked), and the non-NULL values of the features "
+        "the rules for the event's type read. Feature state is updated with the event; signals "
+        "and cases for matches are recorded in the background."
     ),
 )
 async def post_decision(

@@ -1,7 +1,8 @@
 """The detection engine: one event in, a verdict out, as data.
 
     row      = envelope + the event's fields + enrichment + link state
-    features = FeatureEngine.observe(row)      (updates windowed state, then reads it)
+    features = FeatureEngine.observe(row)      (updates windowed state, then reads the features
+                                                the rules for the event's type can use)
     matched  = CompiledPack.match(row + features)
     verdict  = the strictest verdict of the live rules that matched, a score, and the trace
 
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import CompiledFeature, FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import LinkState
 from abusedesk.detection.rules.pack import CompiledPack
@@ -37,6 +39,9 @@ Enricher = Callable[[Event], dict[str, Any]]
 
 @dataclass(slots=True)
 class Verdict:
+    """`features`: the values of the features read for this event's type, i.e. those the rules
+    that can match it use (feature_reads.py), not every feature of the pack."""
+
     event: Event
     decision: str
     score: float
@@ -82,7 +87,13 @@ class DetectionEngine:
     ) -> None:
         self.pack = pack
         compiled = [CompiledFeature(f.spec, f.where_fn, f.over_fn) for f in pack.features.values()]
-        self.features = FeatureEngine(compiled, store or MemoryStore())
+        self.reads = feature_reads(pack)
+        self.features = FeatureEngine(
+            compiled,
+            store or MemoryStore(),
+            reads_by_type=self.reads.by_type,
+            reads_other=self.reads.other,
+        )
         self.enricher = enricher
         self.links = links or LinkState()
         self.evidence_names = _evidence_names(pack)
@@ -136,7 +147,8 @@ class DetectionEngine:
 
 def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:
     """Per rule, the names its `when` reads, with the parts of any ratio it reads: the values an
-    analyst needs to see why it fired (a rate of 0.12 means more next to 48 of 400)."""
+    analyst needs to see why it fired (a rate of 0.12 means more next to 48 of 400). The feature
+    engine reads all of them for every type the rule can match (feature_reads.py)."""
     features = pack.features
     out: dict[str, tuple[str, ...]] = {}
     for rule in pack.rules:

@@ -28,11 +28,12 @@ from abusedesk.errors import InputError
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Adapter, Limits, Location, Record, Rejected, excerpt
 from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_lines
+from abusedesk.events.decode import decode_line
 from abusedesk.events.lake_writer import LakeWriter, compact, partitions_of, remove_files
 from abusedesk.events.registry import RegistryBatch
 from abusedesk.events.schema import Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
-from abusedesk.storage.bulk import clean_text, insert_returning, ts_param
+from abusedesk.storage.bulk import clean_text, insert_count, insert_returning, ts_param
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import AuditEntry, IngestRun
 
@@ -271,6 +272,7 @@ class _Run:
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         validate = validate_event
+        decode = decode_line
         limit = self.ing.limits.max_line_bytes
         for number, line in iter_lines(stream, limit):
             summary.read += 1
@@ -281,6 +283,15 @@ class _Run:
                     "",
                 )
                 continue
+            event = decode(line)
+            if event is not None:
+                events.append(event)
+                if len(events) >= batch_size:
+                    self.flush()
+                    pending = self.pending
+                    events = pending.events
+                continue
+            # The decoder declined: the reference validator accepts, or says why not.
             try:
                 obj = loads(line)
                 if type(obj) is not dict:
@@ -403,17 +414,20 @@ class _Run:
         summary = self.summary
         results = summary.results
 
-        # Within the batch the first copy of an id wins.
+        # Within the batch the first copy of an id wins. Most batches repeat no id, and one
+        # set of the ids says so.
         seen: dict[str, int] = {}
-        unique: list[Event] = []
-        for index, event in enumerate(pending.events):
-            if event.id in seen:
-                summary.duplicates += 1
-                if results is not None:
-                    results[pending.event_slots[index]].status = "duplicate"
-                continue
-            seen[event.id] = index
-            unique.append(event)
+        unique: list[Event] = pending.events
+        if results is not None or len({e.id for e in unique}) != len(unique):
+            unique = []
+            for index, event in enumerate(pending.events):
+                if event.id in seen:
+                    summary.duplicates += 1
+                    if results is not None:
+                        results[pending.event_slots[index]].status = "duplicate"
+                    continue
+                seen[event.id] = index
+                unique.append(event)
 
         store = self.ing.store
         now = self.ing.clock.now()
@@ -421,22 +435,19 @@ class _Run:
         files: list[Path] = []
         try:
             with store.engine.begin() as conn:
-                new_ids = {
-                    row[0]
-                    for row in insert_returning(
-                        conn,
-                        "event_ids",
-                        ("event_id", "ingest_run_id"),
-                        [(e.id, summary.run_id) for e in unique],
-                        conflict="ON CONFLICT (event_id) DO NOTHING",
-                        returning=("event_id",),
-                    )
-                }
-                fresh = [e for e in unique if e.id in new_ids]
+                # First statement: it opens the write transaction (on SQLite, takes the write
+                # lock) that the savepoint in _claim_ids nests in.
+                conn.execute(
+                    update(IngestRun)
+                    .where(IngestRun.id == summary.run_id)
+                    .values(read=summary.read)
+                )
+                fresh = _claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
                 if dupes:
                     summary.duplicates += dupes
                     if results is not None:
+                        new_ids = {e.id for e in fresh}
                         for event in unique:
                             if event.id not in new_ids:
                                 results[pending.event_slots[seen[event.id]]].status = "duplicate"
@@ -467,8 +478,7 @@ class _Run:
             raise
         self.written.extend(files)
         summary.accepted += len(fresh)
-        for event in fresh:
-            summary.by_type[event.type] += 1
+        summary.by_type.update(e.type for e in fresh)
         if fresh:
             for consumer in self.ing.consumers:
                 consumer.on_events(fresh)
@@ -520,6 +530,33 @@ class _Run:
             session.execute(
                 update(IngestRun).where(IngestRun.id == self.summary.run_id).values(status="failed")
             )
+
+
+def _claim_ids(conn: Connection, events: list[Event], run_id: int) -> list[Event]:
+    """Record the ids of a batch (unique within it); returns the events seen for the first time.
+
+    The common batches are all new (a first load) or all known (the same file again), and a
+    plain insert's row count tells which. Only a batch with some of each needs RETURNING to
+    say which ids went in: its plain insert is rolled back to a savepoint and redone."""
+    rows = [(e.id, run_id) for e in events]
+    columns = ("event_id", "ingest_run_id")
+    conflict = "ON CONFLICT (event_id) DO NOTHING"
+    savepoint = conn.begin_nested()
+    inserted = insert_count(conn, "event_ids", columns, rows, conflict=conflict)
+    if inserted == len(events):
+        savepoint.commit()
+        return events
+    if inserted == 0:
+        savepoint.commit()
+        return []
+    savepoint.rollback()
+    new_ids = {
+        row[0]
+        for row in insert_returning(
+            conn, "event_ids", columns, rows, conflict=conflict, returning=("event_id",)
+        )
+    }
+    return [e for e in events if e.id in new_ids]
 
 
 @contextmanager

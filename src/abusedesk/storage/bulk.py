@@ -7,7 +7,7 @@ Only validated identifiers are ever put into SQL text; values always travel as p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,24 +38,48 @@ def insert_returning(
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """INSERT many rows with an ON CONFLICT clause; returns the RETURNING rows, if asked."""
-    if not rows:
-        return []
-    mark = _placeholder(conn)
-    one = "(" + ",".join([mark] * len(columns)) + ")"
     out: list[tuple[Any, ...]] = []
-    for chunk in _chunks(rows, len(columns)):
-        sql = (
-            f"INSERT INTO {table} ({','.join(columns)}) VALUES "
-            + ",".join([one] * len(chunk))
-            + f" {conflict}"
-        )
-        if returning:
-            sql += f" RETURNING {','.join(returning)}"
-        params = tuple(value for row in chunk for value in row)
+    suffix = f" RETURNING {','.join(returning)}" if returning else ""
+    for sql, params in _statements(conn, table, columns, rows, conflict + suffix):
         result = conn.exec_driver_sql(sql, params)
         if returning:
             out.extend(tuple(r) for r in result.fetchall())
     return out
+
+
+def insert_count(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    conflict: str,
+) -> int:
+    """INSERT many rows with an ON CONFLICT clause; returns how many rows went in.
+
+    Without RETURNING: on SQLite that is about half the cost a row (measured: 0.94 against
+    1.67 µs per event id), for when the count alone tells the caller enough."""
+    inserted = 0
+    for sql, params in _statements(conn, table, columns, rows, conflict):
+        inserted += conn.exec_driver_sql(sql, params).rowcount
+    return inserted
+
+
+def _statements(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    tail: str,
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    if not rows:
+        return
+    mark = _placeholder(conn)
+    one = "(" + ",".join([mark] * len(columns)) + ")"
+    head = f"INSERT INTO {table} ({','.join(columns)}) VALUES "
+    for chunk in _chunks(rows, len(columns)):
+        sql = head + ",".join([one] * len(chunk)) + f" {tail}"
+        yield sql, tuple(value for row in chunk for value in row)
 
 
 def ts_param(conn: Connection) -> Callable[[datetime], Any]:

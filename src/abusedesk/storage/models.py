@@ -121,6 +121,8 @@ class EventId(Base):
     """The idempotency index: an event id taken in once is never taken in again."""
 
     __tablename__ = "event_ids"
+    # Rows live in the primary key's b-tree alone on SQLite (migration 0002).
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's declarative form
 
     event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
     ingest_run_id: Mapped[int | None] = mapped_column(BigInteger)

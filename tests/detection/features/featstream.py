@@ -171,3 +171,16 @@ def _row(rng: random.Random, i: int, t: float) -> dict[str, Any]:
     else:
         row.update(type="complaint")
     return row
+
+
+# Per-type read sets over agreement_features(), as the detection engine would pass them: each
+# type reads a few features, some read one type's features, ratios of features are named without
+# their parts (the engine adds them, recursively: share_per_rate needs four more), `call` reads
+# nothing of its own and `complaint` is left out, so it reads READS_OTHER.
+READS_BY_TYPE: dict[str, frozenset[str]] = {
+    "message": frozenset({"msgs_1m", "spend_1h", "recipients_5m", "account_age", "msgs_5m_pair"}),
+    "call": frozenset(),
+    "delivery": frozenset({"bounce_1h", "complaint_rate", "segments_7d", "spend_24h_country"}),
+    "verification": frozenset({"otp_conv_24h", "otp_age", "share_per_rate", "spend_1h"}),
+}
+READS_OTHER = frozenset({"templates_24h", "high_24h", "recipients_1h"})

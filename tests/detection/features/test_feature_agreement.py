@@ -1,7 +1,9 @@
 """The three implementations of the window semantics agree event by event.
 
 - MemoryStore and RedisStore: identical values (floats bit for bit) on a disordered stream with
-  late and too-late events, through observe() and observe_many() alike.
+  late and too-late events, through observe() and observe_many() alike, reading every feature
+  or only the features of each event's type (reads move window heads, so both must follow the
+  same read sets).
 - FeatureEngine(MemoryStore) and feature_sql() in DuckDB: equal values on a (ts, id) ordered
   stream, floats within 1e-9 (SQL sums in its own order).
 """
@@ -15,26 +17,44 @@ import duckdb
 import pyarrow as pa
 import pytest
 import redis
-from featstream import agreement_features, stream
+from featstream import READS_BY_TYPE, READS_OTHER, agreement_features, stream
 
-from abusedesk.detection.features import FeatureEngine, MemoryStore
+from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.features.backtest_sql import feature_sql
 from abusedesk.detection.features.redis_store import RedisStore
 
 N_EVENTS = 5000
+READS = ["every-feature", "per-type"]
+
+
+def engine(store: FeatureStore, reads: str, *, fast: bool = True) -> FeatureEngine:
+    if reads == "every-feature":
+        return FeatureEngine(agreement_features(), store, fast=fast)
+    return FeatureEngine(
+        agreement_features(),
+        store,
+        fast=fast,
+        reads_by_type=READS_BY_TYPE,
+        reads_other=READS_OTHER,
+    )
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize(("lateness_s", "n_events"), [(3600, N_EVENTS), (300, 2500)])
+@pytest.mark.parametrize("reads", READS)
+@pytest.mark.parametrize(
+    ("lateness_s", "n_events"), [(3600, N_EVENTS), (300, 2500), (1800, N_EVENTS)]
+)
 def test_memory_and_redis_give_identical_values(
-    feature_redis: redis.Redis, redis_prefix: str, lateness_s: int, n_events: int
+    feature_redis: redis.Redis, redis_prefix: str, lateness_s: int, n_events: int, reads: str
 ) -> None:
-    """A short lateness makes many events too late and keys trim their old buckets often."""
+    """A short lateness makes many events too late and keys trim their old buckets often. With
+    lateness 1800 the stream has a sum whose per-type value differs in the last bits from the
+    every-feature one (test_feature_read_sets.py): Redis must follow the same reads to match."""
     events = stream(n_events, seed=11 + lateness_s)
-    memory = FeatureEngine(agreement_features(), MemoryStore(lateness_s=lateness_s))
-    remote = FeatureEngine(
-        agreement_features(),
+    memory = engine(MemoryStore(lateness_s=lateness_s), reads)
+    remote = engine(
         RedisStore(feature_redis, prefix=redis_prefix, lateness_s=lateness_s, max_batch=700),
+        reads,
     )
 
     expected = [memory.observe(row) for row in events]
@@ -108,12 +128,15 @@ def _nonzero_share(results: list[dict[str, Any]]) -> float:
     return sum(1 for v in values if v) / len(values)
 
 
-def test_generated_fast_path_matches_the_generic_path() -> None:
+@pytest.mark.parametrize("reads", READS)
+def test_generated_fast_path_matches_the_generic_path(reads: str) -> None:
     """The in-memory hot path is generated code; on a disordered stream with late and
-    too-late events it must give exactly what the table-by-table path gives."""
-    events = stream(4000, seed=3)
-    fast = FeatureEngine(agreement_features(), MemoryStore(lateness_s=1800))
-    generic = FeatureEngine(agreement_features(), MemoryStore(lateness_s=1800), fast=False)
+    too-late events it must give exactly what the table-by-table path gives, with the same
+    reads per event type (this stream has a sum whose per-type value differs in the last bits
+    from the every-feature one: see test_feature_read_sets.py)."""
+    events = stream(N_EVENTS, seed=3)
+    fast = engine(MemoryStore(lateness_s=1800), reads)
+    generic = engine(MemoryStore(lateness_s=1800), reads, fast=False)
     for row in events:
         assert fast.observe(row) == generic.observe(row), row["id"]
     assert fast.store.dropped_late == generic.store.dropped_late > 0

@@ -7,7 +7,8 @@ MemoryStore the engine generates, once per event type, straight-line code: one l
 fetches the key's row of states (keygroup.py), and the common case (the state's head bucket is
 the event's bucket) is inline list arithmetic; everything else (new keys, moving a head, late
 events) calls the same table methods the generic path uses. Too-late events go to the generic
-path whole. About 3 µs an event with a warm cache.
+path whole. About 3 µs an event with a warm cache. Each function reads exactly what the plan
+says its type reads (the generic path uses the same Reading), since reads move heads too.
 
 Trade-off: generated code is harder to read than a loop, so it is kept to that one common case,
 its source is available (`FastPath.source`) and the tests check it gives exactly the generic
@@ -21,7 +22,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from abusedesk.detection.features.memory import MemoryStore
-from abusedesk.detection.features.plan import AGE, RATIO, SUM, Plan, Step
+from abusedesk.detection.features.plan import AGE, RATIO, SUM, Plan, Reading, Step
+from abusedesk.detection.features.store import Read
 
 Observe = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -42,9 +44,12 @@ class FastPath:
             # bound once: a group never replaces its `rows` dict
             self._ns[f"R{g}"] = store.tables[self._table_of_group(g)].rows.get
         self._filters: dict[int, int] = {}
-        types = sorted(plan.steps)
-        chunks = [self._function(f"_obs_{i}", plan.steps[t]) for i, t in enumerate(types)]
-        chunks.append(self._function("_obs_other", ()))
+        types = sorted({*plan.steps, *plan.reading})
+        chunks = [
+            self._function(f"_obs_{i}", plan.steps.get(t, ()), plan.reading_for(t))
+            for i, t in enumerate(types)
+        ]
+        chunks.append(self._function("_obs_other", (), plan.other))
         self.source = "\n\n".join(chunks)
         exec(compile(self.source, "<abusedesk.features.fastpath>", "exec"), self._ns)  # noqa: S102 - generated from the plan only, see module docstring
         self.by_type: dict[str, Observe] = {t: self._ns[f"_obs_{i}"] for i, t in enumerate(types)}
@@ -53,7 +58,7 @@ class FastPath:
     def _table_of_group(self, g: int) -> int:
         return next(t for t, spec in enumerate(self._plan.tables) if spec.group == g)
 
-    def _function(self, name: str, steps: tuple[Step, ...]) -> str:
+    def _function(self, name: str, steps: tuple[Step, ...], reading: Reading) -> str:
         plan = self._plan
         lines = [
             f"def {name}(row):",
@@ -71,27 +76,33 @@ class FastPath:
             "    if sec < wl:",
             "        return SLOW(row)",
         ]
-        for g, cols in enumerate(plan.groups):
+        # Only the key groups and bucket sizes this type updates or reads: with per-type reads
+        # a delivery touches one of the playbook's nine groups, and a key costs a dict lookup.
+        tables = [step.table for step in steps] + [t for t, _ in reading.reads]
+        groups = sorted({plan.tables[t].group for t in tables})
+        for g in groups:
+            cols = plan.groups[g]
             if len(cols) == 1:
                 lines.append(f"    k{g} = row.get({cols[0]!r})")
             else:
                 values = ", ".join(f"row.get({c!r})" for c in cols)
                 lines.append(f"    v = ({values})")
                 lines.append(f"    k{g} = None if None in v else v")
-        for bucket_s in sorted({t.bucket_s for t in plan.tables if t.kind != "age"}):
+        windows = [plan.tables[t] for t in tables if plan.tables[t].kind != "age"]
+        for bucket_s in sorted({table.bucket_s for table in windows}):
             lines.append(f"    b{bucket_s} = sec // {bucket_s}")
         # One lookup per key: r<g> is the key's row of states, one slot per table.
-        for g in range(len(plan.groups)):
+        for g in groups:
             lines.append(f"    r{g} = None if k{g} is None else R{g}(k{g})")
         if steps:
             lines.append("    nup = 0")
             for step in steps:
                 lines += self._update(step)
             lines += ["    if nup:", "        NOTE(nup, wl)"]
-        names = [name_ for name_, _, _ in plan.outputs]
-        for j, (_, code, i) in enumerate(plan.outputs):
-            lines += self._read(f"o{j}", code, i)
-        for name_, num, den in plan.derived:
+        names = [name_ for name_, _, _ in reading.outputs]
+        for j, (_, code, i) in enumerate(reading.outputs):
+            lines += self._read(f"o{j}", code, reading.reads, i)
+        for name_, num, den in reading.derived:
             n_, d_ = f"o{names.index(num)}", f"o{names.index(den)}"
             lines.append(f"    o{len(names)} = None if {n_} is None or not {d_} else {n_} / {d_}")
             names.append(name_)
@@ -153,9 +164,9 @@ class FastPath:
     def _state(self, t: int, group: int) -> str:
         return f"(r{group} and r{group}[{self._slots[t]}])"
 
-    def _read_expr(self, i: int) -> str:
-        """Raw read of table i for its group's key (known not None), inline at the head."""
-        t, group = self._plan.reads[i]
+    def _read_expr(self, read: Read) -> str:
+        """Raw read of a table for its group's key (known not None), inline at the head."""
+        t, group = read
         table = self._plan.tables[t]
         k, b = f"k{group}", f"b{table.bucket_s}"
         at_head = "st[1]" if table.kind == "window" else "len(st[2])"
@@ -164,8 +175,8 @@ class FastPath:
             f"else {at_head} if st[0] == {b} else T{t}.read({k}, sec, wl))"
         )
 
-    def _read(self, var: str, code: int, i: int) -> list[str]:
-        t, group = self._plan.reads[i]
+    def _read(self, var: str, code: int, reads: tuple[Read, ...], i: int) -> list[str]:
+        t, group = reads[i]
         k = f"k{group}"
         if code == AGE:
             return [
@@ -177,11 +188,11 @@ class FastPath:
                 f"    if {k} is None:",
                 f"        {var} = None",
                 "    else:",
-                f"        num = {self._read_expr(i)}",
-                f"        den = {self._read_expr(i + 1)}",
+                f"        num = {self._read_expr(reads[i])}",
+                f"        den = {self._read_expr(reads[i + 1])}",
                 f"        {var} = num / den if den else None",
             ]
-        expr = self._read_expr(i)
+        expr = self._read_expr(reads[i])
         if code == SUM:
             expr = f"float({expr})"
         return [f"    {var} = None if {k} is None else {expr}"]

@@ -1,13 +1,18 @@
-"""Features -> tables, key groups and, per event type, the steps that update them.
+"""Features -> tables, key groups and, per event type, the steps that update them and the reads.
 
 Done once at engine construction so that observe() only runs precomputed lists: per event type
-the updates that may apply, for every event the reads, and per feature how to turn raw store
-values into its value.
+the updates that may apply, the reads, and per feature read how to turn raw store values into
+its value. By default every type reads every feature; given read sets per type, a type reads
+only its set (closed over the parts of ratios of features, whose values are computed from them).
+
+Reads are not free of effects: a read moves its table's head (windows.py), and float sums are
+recomputed when a head moves, so the generic path, the generated fast path and the Redis script
+must all use this one plan's reads per type to keep every value identical between them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -37,16 +42,35 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    tables: tuple[TableSpec, ...]
-    groups: tuple[tuple[str, ...], ...]
-    steps: dict[str, tuple[Step, ...]]
+class Reading:
+    """What an event of one type reads, in feature order: the store reads, how each feature's
+    value comes out of them, and the ratios of features computed from those values."""
+
+    names: frozenset[str]
     reads: tuple[Read, ...]
     outputs: tuple[tuple[str, int, int], ...]  # (feature, value code, index of first read)
     derived: tuple[tuple[str, str, str], ...]  # (feature, numerator, denominator), in order
 
 
-def build_plan(features: Sequence[CompiledFeature]) -> Plan:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    tables: tuple[TableSpec, ...]
+    groups: tuple[tuple[str, ...], ...]
+    steps: dict[str, tuple[Step, ...]]
+    reading: dict[str, Reading]  # per event type given a read set
+    other: Reading  # every other type
+
+    def reading_for(self, event_type: str) -> Reading:
+        return self.reading.get(event_type, self.other)
+
+
+def build_plan(
+    features: Sequence[CompiledFeature],
+    reads_by_type: Mapping[str, Iterable[str]] | None = None,
+    reads_other: Iterable[str] | None = None,
+) -> Plan:
+    """`reads_by_type` None: every type reads every feature. Else a type reads its set, and a
+    type not in it reads `reads_other` (None: every feature)."""
     names = [f.spec.name for f in features]
     if len(set(names)) != len(names):
         raise ValueError(f"feature names must be unique: {sorted(names)}")
@@ -71,14 +95,50 @@ def build_plan(features: Sequence[CompiledFeature]) -> Plan:
             step = Step(table, group, where, of, (table, group, 1))
             for event_type in spec.on:
                 steps.setdefault(event_type, []).append(step)
+    everything = Reading(
+        frozenset(names), tuple(reads), tuple(outputs), _derived_in_order(features)
+    )
+    specs = [f.spec for f in features]
+
+    def reading(wanted: Iterable[str] | None) -> Reading:
+        return everything if wanted is None else _subset(everything, with_parts(wanted, specs))
+
     return Plan(
         tables=tuple(tables),
         groups=tuple(groups),
         steps={t: tuple(s) for t, s in steps.items()},
-        reads=tuple(reads),
-        outputs=tuple(outputs),
-        derived=_derived_in_order(features),
+        reading={t: reading(wanted) for t, wanted in (reads_by_type or {}).items()},
+        other=reading(None if reads_by_type is None else reads_other),
     )
+
+
+def with_parts(names: Iterable[str], specs: Iterable[FeatureSpec]) -> frozenset[str]:
+    """`names` and, recursively, the numerator and denominator of each ratio of features among
+    them: the values a ratio of features is computed from must be read with it."""
+    parts = {s.name: (s.numerator, s.denominator) for s in specs}
+    out: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in out:
+            continue
+        if name not in parts:
+            raise ValueError(f"a read set names an unknown feature {name!r}")
+        out.add(name)
+        pending += [part for part in parts[name] if part is not None]
+    return frozenset(out)
+
+
+def _subset(everything: Reading, names: frozenset[str]) -> Reading:
+    """The reads, outputs and derived ratios of `everything` for `names` only, same order."""
+    reads: list[Read] = []
+    outputs: list[tuple[str, int, int]] = []
+    for name, code, i in everything.outputs:
+        if name in names:
+            outputs.append((name, code, len(reads)))
+            reads += everything.reads[i : i + (2 if code == RATIO else 1)]
+    derived = tuple(d for d in everything.derived if d[0] in names)
+    return Reading(names, tuple(reads), tuple(outputs), derived)
 
 
 def _parts(feature: CompiledFeature) -> list[tuple[str, Filter | None, str | None]]:

@@ -86,7 +86,7 @@ class CompiledRule:
 class CompiledPack:
     """Every expression of a valid pack compiled once, ready to run many times."""
 
-    __slots__ = ("_by_type", "_pairs", "features", "pack", "rules")
+    __slots__ = ("_by_type", "_pairs", "features", "pack", "rule_types", "rules")
 
     def __init__(
         self, pack: RulePack, features: dict[str, CompiledFeature], rules: tuple[CompiledRule, ...]
@@ -99,6 +99,9 @@ class CompiledPack:
         # Rules whose `when` requires `type = '…'` (or `type IN (…)`) at its top level cannot
         # match other types; skipping them is exact and saves most of the rule time.
         admits = [event_types(rule.spec.when) for rule in rules]
+        # Per rule id, the event types it can match (None: any); the feature engine reads, per
+        # type, only what these rules can use (detection/feature_reads.py).
+        self.rule_types = {rule.spec.id: types for rule, types in zip(rules, admits, strict=True)}
         self._by_type = {
             etype: tuple(
                 pair
