@@ -66,6 +66,17 @@ def test_good_lines_go_in_and_each_bad_line_is_quarantined_with_its_number(
     assert count_lake(workspace) == 3
 
 
+def test_an_integer_beyond_64_bits_is_quarantined_alone(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(message(1) + message(2, segments=2**63) + message(3, segments=2**63 - 1))
+    summary = workspace.ingestor().ingest_paths([path])
+    assert (summary.accepted, summary.quarantined) == (2, 1)
+    assert summary.quarantine_sample[0].where.line == 2
+    assert count_lake(workspace, "SELECT max(segments) FROM messages") == 2**63 - 1
+
+
 def test_the_same_file_twice_counts_once(workspace: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_bytes(b"".join(message(i) for i in range(500)) + message(7))  # one repeat inside

@@ -105,6 +105,9 @@ def test_a_report_without_report_id_uses_its_event_id() -> None:
         ({"channel": "pigeon"}, "field 'channel' is 'pigeon'; expected one of"),
         ({"segments": "2"}, "field 'segments' must be an integer, got string"),
         ({"segments": True}, "field 'segments' must be an integer, got boolean"),
+        # The lake stores 64-bit integers: a larger one would fail its whole batch.
+        ({"segments": 2**63}, "field 'segments' is out of range (a 64-bit signed integer)"),
+        ({"segments": 1e19}, "field 'segments' is out of range (a 64-bit signed integer)"),
         ({"price": "0.01"}, "field 'price' must be a number, got string"),
         ({"headers": ["a"]}, "field 'headers' must be an object, got array"),
         ({"to": None}, "missing required field 'to' for type message"),

@@ -13,7 +13,7 @@ the plain case:
   which, or accepts the line where it is laxer);
 - a field outside the type's table, even null (the reference keeps those in `attrs`);
 - an integer written as 3.0 (msgspec is strict; the reference accepts it as 3), or one outside
-  the range orjson keeps exact;
+  64 bits (the reference refuses it);
 - a `ts` the reference parser refuses, an empty or over-long id, NUL in id or account_id, a
   missing account.
 
@@ -34,7 +34,7 @@ from typing import Any, Final, Literal
 import msgspec
 import orjson
 
-from abusedesk.events.schema import FIELDS, Event, Field, Kind
+from abusedesk.events.schema import FIELDS, INT_MAX, INT_MIN, Event, Field, Kind
 
 _PYTHON: Final[dict[Kind, Any]] = {
     "str": str,
@@ -44,10 +44,8 @@ _PYTHON: Final[dict[Kind, Any]] = {
     "obj": msgspec.Raw,  # parsed by orjson, as the reference does: see decode_line
     "strlist": list[str],
 }
-# orjson keeps integers in this range as int and reads larger ones as float; outside it the
-# reference sees a float (3e19 -> an int that differs from the literal), so this path declines.
-_INT_MIN: Final = -(2**63)
-_INT_END: Final = 2**64
+# The contract's integers are 64-bit signed (schema.INT_MIN..INT_MAX); the reference says why
+# a value outside is refused.
 # An object value with fewer brackets than this cannot come near either parser's depth limit.
 _MAX_BRACKETS: Final = 256
 
@@ -132,7 +130,7 @@ def decode_line(line: bytes) -> Event | None:
         ts = ts.astimezone(UTC)
     for name in _INT_FIELDS[etype]:
         value = data.get(name)
-        if value is not None and not _INT_MIN <= value < _INT_END:
+        if value is not None and not INT_MIN <= value <= INT_MAX:
             return None
     for name in _OBJ_FIELDS[etype]:
         raw = data.get(name)

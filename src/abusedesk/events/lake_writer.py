@@ -96,29 +96,40 @@ class LakeWriter:
 
 
 def _table(etype: str, events: list[Event]) -> pa.Table:
-    """One partition's events as a table of its type's schema. Columns are built whole, one
-    comprehension each, then converted by pa.array one by one: together less than half the time
-    of appending to per-column lists and calling Table.from_pydict."""
+    """One partition's events as a table of its type's schema.
+
+    The type's fields are converted in one pass: the events' data dicts become one struct
+    array (Arrow reads each dict's keys in C++; a missing key is a null), then split into
+    columns. Measured on messages: 1.2 µs an event against 3.5-4.5 for a list comprehension
+    and a pa.array per field. Object fields (`headers`) are JSON text, made here."""
     schema = SCHEMAS[etype]
-    datas = [e.data for e in events]
+    struct = _PLAIN_STRUCTS[etype]
+    fields = pa.array([e.data for e in events], type=struct).flatten()
+    columns = dict(zip(struct.names, fields, strict=True))
+    for name in _OBJ_FIELDS[etype]:
+        values = [e.data.get(name) for e in events]
+        text = [None if v is None else orjson.dumps(v).decode() for v in values]
+        columns[name] = pa.array(text, pa.string())
+    attrs = [None if not e.attrs else orjson.dumps(e.attrs).decode() for e in events]
     arrays = [
         pa.array([e.id for e in events], pa.string()),
         pa.array([e.ts for e in events], TS_TYPE),
         pa.array([e.account_id for e in events], pa.string()),
+        *(columns[name] for name in _FIELD_NAMES[etype]),
+        pa.array(attrs, pa.string()),
     ]
-    objects = _OBJ_FIELDS[etype]
-    for name in _FIELD_NAMES[etype]:
-        column = [d.get(name) for d in datas]
-        if name in objects:
-            column = [None if v is None else orjson.dumps(v).decode() for v in column]
-        arrays.append(pa.array(column, schema.field(name).type))
-    attrs = [None if not e.attrs else orjson.dumps(e.attrs).decode() for e in events]
-    arrays.append(pa.array(attrs, pa.string()))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 _FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
     etype: tuple(f.name for f in fields) for etype, fields in FIELDS.items()
+}
+# Per type, the struct of its fields that convert as they are (all but objects).
+_PLAIN_STRUCTS: Final[dict[str, pa.StructType]] = {
+    etype: pa.struct(
+        [pa.field(f.name, _ARROW[f.kind]) for f in fields if f.name not in _OBJ_FIELDS[etype]]
+    )
+    for etype, fields in FIELDS.items()
 }
 
 

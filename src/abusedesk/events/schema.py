@@ -134,6 +134,9 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
 }
 
 EVENT_TYPES: Final[tuple[str, ...]] = tuple(FIELDS)
+# Integer fields are 64-bit signed in the lake (and in every SQL engine that reads it).
+INT_MIN: Final = -(2**63)
+INT_MAX: Final = 2**63 - 1
 ENVELOPE: Final[frozenset[str]] = frozenset({"id", "type", "ts", "account_id"})
 # Types whose events need no account: the reporter may not know whose traffic it was.
 ACCOUNT_OPTIONAL: Final[frozenset[str]] = frozenset({"report"})
@@ -219,10 +222,12 @@ def _check(field: Field, value: Any) -> Any:
             raise EventInvalid(f"field '{field.name}' is {value[:40]!r}; expected one of {choices}")
         return value
     if kind == "int":
-        if type(value) is int:
-            return value
         if type(value) is float and value.is_integer():
-            return int(value)
+            value = int(value)
+        if type(value) is int:
+            if INT_MIN <= value <= INT_MAX:
+                return value
+            raise EventInvalid(f"field '{field.name}' is out of range (a 64-bit signed integer)")
         raise EventInvalid(f"field '{field.name}' must be an integer, got {_typename(value)}")
     if kind == "num":
         if type(value) is int or type(value) is float:
