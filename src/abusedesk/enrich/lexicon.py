@@ -29,14 +29,14 @@ _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*\*?")
 
 # ASCII bytes other than a-z and 0-9 become spaces; bytes >= 0x80 (UTF-8 of other scripts) are
 # kept, so "código" stays one token. Input is lower-cased first.
-_TOKEN_TABLE: Final = bytes(
+TOKEN_TABLE: Final = bytes(
     c if (0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 or c >= 0x80) else 0x20 for c in range(256)
 )
 
 
 def word_tokens(lower_text: str) -> set[bytes]:
     """The set of words of a lower-cased text, as UTF-8 bytes (ASCII punctuation splits words)."""
-    return set(lower_text.encode("utf-8", "surrogatepass").translate(_TOKEN_TABLE).split())
+    return set(lower_text.encode("utf-8", "surrogatepass").translate(TOKEN_TABLE).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +127,36 @@ def compile_phrase(text: str, source: str) -> tuple[re.Pattern[str], set[bytes]]
     return pattern, anchors
 
 
+def vocabulary(phrases: Iterable[str]) -> tuple[frozenset[bytes], tuple[bytes, ...]]:
+    """Every token a phrase's words can match, at any place: (whole tokens, token prefixes).
+
+    A word matches a whole run of word characters (the separator before it, or the boundary
+    check of the first place, and the lookahead after it see to that), and tokenising splits that
+    run on - and ' only. So a word is covered by its parts and by its joined form ("e-mail":
+    e, mail, email), and a `word*` by its leading parts and, as prefixes, its last part and its
+    joined form. A text none of whose tokens are listed here cannot match any phrase word there.
+    """
+    words: set[bytes] = set()
+    prefixes: set[bytes] = set()
+    for text in phrases:
+        for slot in text.lower().split():
+            body = slot[:-1] if slot.endswith("?") and len(slot) > 1 else slot
+            if body == NUMBER_SLOT:
+                continue
+            for word in body.split("|"):
+                core = word.removesuffix("*")
+                parts = [p.encode() for p in re.split(r"['-]", core) if p]
+                joined = core.replace("-", "").replace("'", "").encode()
+                if word.endswith("*"):
+                    words.update(parts[:-1])
+                    prefixes.update(parts[-1:])
+                    prefixes.add(joined)
+                else:
+                    words.update(parts)
+                    words.add(joined)
+    return frozenset(words), tuple(sorted(prefixes))
+
+
 class Lexicon:
     """Labelled phrases; `first_match` returns the label of the earliest-listed phrase found."""
 
@@ -144,6 +174,25 @@ class Lexicon:
         self.labels: tuple[str, ...] = tuple(dict.fromkeys(p.label for p in compiled))
         self._by_anchor = {a: tuple(ix) for a, ix in by_anchor.items()}
         self._anchors = frozenset(self._by_anchor)
+        self.words, self.prefixes = vocabulary(p.text for p in compiled)
+
+    @property
+    def anchors(self) -> frozenset[bytes]:
+        """The tokens a phrase's first place can produce (the index of first_match)."""
+        return self._anchors
+
+    def starts_within(self, lower_text: str, limit: int, tokens: set[bytes]) -> bool:
+        """Whether a phrase whose first word is among `tokens` matches starting before `limit`
+        (with its left word boundary): `tokens` are those of lower_text[:limit]."""
+        for anchor in self._anchors.intersection(tokens):
+            for index in self._by_anchor[anchor]:
+                for match in self.phrases[index].pattern.finditer(lower_text):
+                    start = match.start()
+                    if start >= limit:
+                        break
+                    if start == 0 or not _is_word_char(lower_text[start - 1]):
+                        return True
+        return False
 
     def first_match(self, lower_text: str, tokens: set[bytes]) -> str | None:
         hits = self._anchors.intersection(tokens)

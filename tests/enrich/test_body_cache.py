@@ -1,0 +1,146 @@
+"""The body caches give exactly the full analysis of each text.
+
+text_fields() shares one analysis among texts that differ only in their link paths when the
+paths are inert (body._inert): no word list or passcode test can see them. These tests compare
+it with an uncached analysis of each text itself, on the simulator's messages (personalised
+links, the common case) and on generated texts built to sit on every edge of _inert: paths
+holding phrase words, passcode words, digits, codes next to them, letters glued after them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from abusedesk.enrich import body
+from abusedesk.enrich.body import _LINK_FIELDS, _MASK, MAX_TEXT, analyse, text_fields
+from abusedesk.enrich.content import ContentRules, parse_lures, parse_prohibited
+from abusedesk.enrich.urls import default_shorteners, find_links, link_fields
+from abusedesk.sim.generator import generate
+
+
+def reference(text: str) -> dict[str, Any]:
+    """What text_fields must return, computed from scratch on this text alone."""
+    cut = text[:MAX_TEXT]
+    masked = cut.encode("utf-8", "surrogatepass").translate(_MASK).decode("utf-8", "surrogatepass")
+    full = analyse(masked, masked=True)
+    fields = dict(full.fields)
+    if full.digit_hosts:  # link hosts are read with their real digits
+        fields = {k: v for k, v in fields.items() if k not in _LINK_FIELDS}
+        shorteners = default_shorteners()
+        fields.update(link_fields(find_links(cut, shorteners), shorteners))
+    return fields
+
+
+def test_simulated_messages(tmp_path: Path) -> None:
+    generate(tmp_path, days=1, scale=0.2, seed=21)
+    texts = []
+    for line in (tmp_path / "events.jsonl").read_bytes().splitlines():
+        event = orjson.loads(line)
+        if event["type"] == "message" and event.get("body"):
+            subject = event.get("subject")
+            texts.append(f"{subject}\n{event['body']}" if subject else event["body"])
+    assert len(texts) > 5000
+    body.cache_clear()
+    shared = 0
+    for text in texts:
+        masked = text[:MAX_TEXT].encode().translate(_MASK).decode()
+        found = body._links_and_template(masked)
+        shared += bool(found and found.inert and body._PATH.search(masked))
+        assert dict(text_fields(text)) == reference(text), text
+    # The shortcut is taken: a test of a path never taken would prove nothing.
+    assert shared > len(texts) / 2
+
+
+_RULES_WORDS = ["account", "suspended", "verify", "your", "code", "otp", "casino", "free", "cbd",
+                "win", "winner", "a", "t", "x", "refund", "e-mail", "pin"]  # fmt: skip
+_SEGMENTS = st.one_of(
+    st.sampled_from(_RULES_WORDS),
+    st.text(alphabet="abcdefghijkmnpqrstuvwyzABCDEFGHKLMNPQRSTUVWXYZ", min_size=1, max_size=8),
+    st.text(alphabet="0123456789", min_size=1, max_size=7),
+    st.text(alphabet="abc123-_~%+=&", min_size=1, max_size=8),
+)
+_PATHS = st.lists(_SEGMENTS, min_size=1, max_size=3).map(lambda segs: "/" + "/".join(segs))
+_HOSTS = st.sampled_from(["bit.ly", "shop.example.com", "acct-verify.top", "paypa1.com", "t.co",
+                          "code.es", "win.cash", "example.co.uk"])  # fmt: skip
+_AFTER = st.sampled_from(["", " ", ". ", ", ", "!", "\n", "é", "ñandu", "-", "x", "0", " 123456",
+                          " 12345678 ", "?q=1", "#frag", ")", " code 0000", "’s"])  # fmt: skip
+_WORDS = st.sampled_from([*_RULES_WORDS, "hi", "Ana", "your", "order", "at", "is", "is:", "to", "call", "<#>", "código", "000-000", "4821", "£50", "has been"])  # fmt: skip
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    pieces: list[str] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        pieces += draw(st.lists(_WORDS, max_size=4))
+        scheme = draw(st.sampled_from(["", "https://", "http://www."]))
+        pieces.append(scheme + draw(_HOSTS) + draw(_PATHS) + draw(_AFTER))
+    pieces += draw(st.lists(_WORDS, max_size=4))
+    return " ".join(pieces)
+
+
+@settings(
+    max_examples=1500,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(texts())
+def test_generated_texts_at_the_edges(text: str) -> None:
+    assert dict(text_fields(text)) == reference(text), text
+    # Twice: the second answer comes from the caches.
+    assert dict(text_fields(text)) == reference(text), text
+
+
+def test_a_path_word_in_a_lure_is_seen() -> None:
+    """Two texts that differ only in a link path: one path completes a lure phrase."""
+    plain = text_fields("Dear customer, see bit.ly/q8Zr-a0b now")
+    lure = text_fields("Dear customer, see bit.ly/verify-your-identity now")
+    assert plain["phishing_lure"] is False
+    assert lure["phishing_lure"] is True  # the lure phrase is in the path alone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a passcode keyword only in the path turns the code in the text into a passcode
+        "Use 482913 at bit.ly/otp now",
+        # a code inside the path ("-" may precede a code)
+        "Your code: see bit.ly/a-482913 now",
+        # letters glued after the path make one token with it ("c" + "ódigo")
+        "Su bit.ly/código de acceso es el siguiente: 482913",
+        # the code's look-back window ends on the path's last word, "to": not a passcode
+        "Your code bit.ly/to          482913",
+        # the label before the path ends a phrase word that a number in the path completes
+        "Get rich: bit.earn/5 a day",
+        # a phrase that starts in the path
+        "Dear customer, see bit.ly/verify-your-identity now",
+        "Shop at vape.example/e cig and more",
+    ],
+)
+def test_each_edge_of_inert_paths(text: str) -> None:
+    assert dict(text_fields(text)) == reference(text)
+
+
+def test_a_label_that_a_number_in_the_path_completes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shipped phrase has a word that is also a TLD before a number slot; a custom list
+    can ("win {n}": lucky.win/5)."""
+    custom = ContentRules(
+        prohibited=parse_prohibited("categories:\n  gambling:\n    - win {n}\n"),
+        lures=parse_lures("account locked\n"),
+    )
+    monkeypatch.setattr(body, "default_content_rules", lambda: custom)
+    body.cache_clear()
+    try:
+        text = "Claim at lucky.win/5 now"
+        assert text_fields(text).get("prohibited_category") == "gambling"
+        assert dict(text_fields(text)) == reference(text)
+    finally:
+        monkeypatch.undo()
+        body.cache_clear()
