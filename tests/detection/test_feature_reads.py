@@ -4,10 +4,13 @@ every signal's evidence still read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from abusedesk.detection.engine import DetectionEngine, default_pack_path, evidence
 from abusedesk.detection.feature_reads import feature_reads
+from abusedesk.detection.features import CompiledFeature, FeatureEngine, MemoryStore
 from abusedesk.detection.rules.pack import CompiledPack, load_pack_text
 from abusedesk.events.schema import EVENT_TYPES, Event
 
@@ -111,3 +114,55 @@ def test_on_the_default_playbook_every_evidence_value_is_read() -> None:
             assert engine.features.reads_for(event_type) == engine.reads.for_type(event_type)
     # The point of it: no type reads close to all of the playbook's features.
     assert max(len(names) for names in engine.reads.by_type.values()) < len(features) / 2
+
+
+SHARED = """
+features:
+  out_1h: {count: message, where: "direction = 'outbound'", by: [account_id], window: 1h}
+  out_24h: {count: message, where: "direction = 'outbound'", by: [account_id], window: 24h}
+  spaced_24h: {count: message, where: "body = 'a  b'", by: [account_id], window: 24h}
+  single_24h: {count: message, where: "body = 'a b'", by: [account_id], window: 24h}
+  all_24h: {count: message, by: [account_id], window: 24h}
+rules:
+  - id: busy
+    description: Many messages
+    policy: volume
+    severity: low
+    when: type = 'message' AND out_1h + out_24h + spaced_24h + single_24h + all_24h > 100
+    verdict: review
+"""
+
+
+def test_equal_filter_texts_run_once_an_event() -> None:
+    """Features with the same `where` text share one filter, which the fast path runs once an
+    event; different texts stay apart, even when they differ only in spacing inside a string;
+    a feature without `where` runs no filter at all."""
+    engine = DetectionEngine(CompiledPack.from_analysis(load_pack_text(SHARED, "shared.yaml")))
+    filters = {f.spec.name: f for f in engine.features.features}
+    assert filters["out_1h"].where_fn is filters["out_24h"].where_fn
+    assert filters["spaced_24h"].where_fn is not filters["single_24h"].where_fn
+    assert filters["all_24h"].where_fn is None
+    outbound = filters["out_1h"].where_fn
+    assert outbound is not None
+    calls: list[Mapping[str, Any]] = []
+
+    def counting(row: Mapping[str, Any]) -> Any:
+        calls.append(row)
+        return outbound(row)
+
+    shared = [
+        CompiledFeature(f.spec, counting, None) if f.where_fn is outbound else f
+        for f in engine.features.features
+    ]
+    features = FeatureEngine(shared, MemoryStore())
+    row = {
+        "id": "e1",
+        "type": "message",
+        "ts": datetime(2026, 3, 1, 12, tzinfo=UTC),
+        "account_id": "AC1",
+        "direction": "outbound",
+        "body": "a  b",
+    }
+    values = features.observe(row)
+    assert len(calls) == 1
+    assert values == {"out_1h": 1, "out_24h": 1, "spaced_24h": 1, "single_24h": 0, "all_24h": 1}

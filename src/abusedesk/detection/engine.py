@@ -86,7 +86,7 @@ class DetectionEngine:
         links: LinkState | None = None,
     ) -> None:
         self.pack = pack
-        compiled = [CompiledFeature(f.spec, f.where_fn, f.over_fn) for f in pack.features.values()]
+        compiled = _feature_filters(pack)
         self.reads = feature_reads(pack)
         self.features = FeatureEngine(
             compiled,
@@ -143,6 +143,28 @@ class DetectionEngine:
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
         return Verdict(event, decision, 1.0 - remaining, matched, values, row)
+
+
+def _feature_filters(pack: CompiledPack) -> list[CompiledFeature]:
+    """The pack's features for the feature engine: no filter where the pack gives none (rather
+    than a function that returns True), and one function for equal filter texts, so the
+    generated fast path runs each distinct filter once an event (six playbook features count
+    only `direction = 'outbound'`). Filters are pure functions of the row: sharing is exact."""
+    by_text: dict[str, Any] = {}
+
+    def shared(text: str | None, fn: Any) -> Any:
+        if text is None or fn is None:
+            return None
+        return by_text.setdefault(text, fn)
+
+    return [
+        CompiledFeature(
+            f.spec,
+            shared(f.spec.where, f.where_fn),
+            shared(f.spec.over, f.over_fn),
+        )
+        for f in pack.features.values()
+    ]
 
 
 def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:

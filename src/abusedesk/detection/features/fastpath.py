@@ -96,9 +96,14 @@ class FastPath:
             lines.append(f"    r{g} = None if k{g} is None else R{g}(k{g})")
         if steps:
             lines.append("    nup = 0")
+            updates: list[str] = []
             for step in steps:
-                lines += self._update(step)
-            lines += ["    if nup:", "        NOTE(nup, wl)"]
+                updates += self._update(step)
+            # A filter shared by several features (the same function: DetectionEngine compiles
+            # equal `where` texts once) runs at most once an event: f<i> holds its result.
+            used = sorted({self._filter(s.where) for s in steps if s.where is not None})
+            lines += [f"    {name.lower()} = None" for name in used]
+            lines += [*updates, "    if nup:", "        NOTE(nup, wl)"]
         names = [name_ for name_, _, _ in reading.outputs]
         for j, (_, code, i) in enumerate(reading.outputs):
             lines += self._read(f"o{j}", code, reading.reads, i)
@@ -123,7 +128,9 @@ class FastPath:
         r, slot = f"r{step.group}", self._slots[step.table]
         test = f"{k} is not None"
         if step.where is not None:
-            test += f" and {self._filter(step.where)}(row) is True"
+            name = self._filter(step.where)
+            var = name.lower()
+            test += f" and ({var} if {var} is not None else ({var} := {name}(row) is True))"
         lines = [f"    if {test}:"]
         pad = "        "
         value = "1"
