@@ -43,6 +43,8 @@ __all__ = [
     "ExpressionInvalid",
     "compile_checked",
     "compile_expression",
+    "generated_function",
+    "test_source",
     "to_duckdb_sql",
 ]
 
@@ -127,6 +129,23 @@ def compile_checked(checked: Checked) -> CompiledExpression:
         checked.references,
         checked,
     )
+
+
+def test_source(checked: Checked, prefix: str) -> tuple[str, dict[str, Any]]:
+    """The Python expression of "the condition is TRUE" over `row` (read with a local `_get =
+    row.get`), and the constants it names, all starting with `_k<prefix>` / `_t<prefix>`: for
+    callers that put several conditions into one generated function (CompiledPack)."""
+    if not checked.ok or checked.tree is None:
+        raise ExpressionInvalid(checked.text, checked.diagnostics)
+    gen = _Gen(checked, prefix)
+    return gen.test(checked.tree), gen.consts
+
+
+def generated_function(source: str, name: str, consts: dict[str, Any]) -> Any:
+    """Compile generated source (built from this module's templates) with its constants."""
+    namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **consts}
+    exec(compile(source, "<abusedesk rule pack>", "exec"), namespace)  # noqa: S102 - see test_source
+    return namespace[name]
 
 
 # -- runtime helpers (referenced from generated code as constants) -----------------------------
@@ -231,17 +250,18 @@ def literal_value(node: exp.Expression) -> tuple[bool, Any]:
 
 
 class _Gen:
-    def __init__(self, checked: Checked) -> None:
+    def __init__(self, checked: Checked, prefix: str = "") -> None:
         self.checked = checked
         self.consts: dict[str, Any] = {}
         self.n = 0
+        self.prefix = prefix
 
     def tmp(self) -> str:
         self.n += 1
-        return f"_t{self.n}"
+        return f"_t{self.prefix}{self.n}"
 
     def const(self, value: object) -> str:
-        name = f"_k{len(self.consts)}"
+        name = f"_k{self.prefix}{len(self.consts)}"
         self.consts[name] = value
         return name
 

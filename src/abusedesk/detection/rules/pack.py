@@ -7,12 +7,19 @@ per rule and the compiled `where`/`over` of each feature, for the feature engine
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abusedesk.detection.rules.compile import CompiledExpression, Predicate, Row, compile_checked
+from abusedesk.detection.rules.compile import (
+    CompiledExpression,
+    Predicate,
+    Row,
+    compile_checked,
+    generated_function,
+    test_source,
+)
 from abusedesk.detection.rules.diagnostics import Diagnostic
 from abusedesk.detection.rules.expressions import Checked
 from abusedesk.detection.rules.lint import Analysis, analyze
@@ -86,7 +93,7 @@ class CompiledRule:
 class CompiledPack:
     """Every expression of a valid pack compiled once, ready to run many times."""
 
-    __slots__ = ("_by_type", "_pairs", "features", "pack", "rule_types", "rules")
+    __slots__ = ("_by_type", "_matchers", "_pairs", "features", "pack", "rule_types", "rules")
 
     def __init__(
         self, pack: RulePack, features: dict[str, CompiledFeature], rules: tuple[CompiledRule, ...]
@@ -110,6 +117,17 @@ class CompiledPack:
             )
             for etype in EVENT_TYPES
         }
+        # Per type, one generated function that tests its rules in order: one call an event
+        # instead of one per rule (the per-rule loop stays, to name a rule that fails).
+        admitted = {
+            etype: [
+                rule
+                for rule, types in zip(rules, admits, strict=True)
+                if types is None or etype in types
+            ]
+            for etype in EVENT_TYPES
+        }
+        self._matchers = {etype: _matcher(chosen) for etype, chosen in admitted.items()}
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> CompiledPack:
@@ -141,6 +159,16 @@ class CompiledPack:
 
     def match(self, row: Row) -> list[RuleSpec]:
         """Every rule (live and shadow) whose `when` is TRUE for the row, in pack order."""
+        etype = row.get("type")
+        matcher = self._matchers.get(etype) if isinstance(etype, str) else None
+        if matcher is not None:
+            try:
+                return matcher(row)
+            except (TypeError, AttributeError, ValueError):
+                pass  # the loop below names the rule that fails
+        return self._match_each(row)
+
+    def _match_each(self, row: Row) -> list[RuleSpec]:
         matched: list[RuleSpec] = []
         spec: RuleSpec | None = None
         etype = row.get("type")
@@ -157,6 +185,21 @@ class CompiledPack:
     def values(self, row: Row) -> dict[str, Any]:
         """Each rule's SQL value (True / False / None) for the row: for traces and explanations."""
         return {rule.spec.id: rule.condition.evaluate(row) for rule in self.rules}
+
+
+def _matcher(rules: list[CompiledRule]) -> Callable[[Row], list[RuleSpec]]:
+    lines = ["def _match(row):", "    _get = row.get", "    out = []"]
+    consts: dict[str, Any] = {}
+    for i, rule in enumerate(rules):
+        expression, names = test_source(rule.condition.checked, f"r{i}_")
+        consts.update(names)
+        consts[f"_rule{i}"] = rule.spec
+        lines += [f"    if {expression}:", f"        out.append(_rule{i})"]
+    lines.append("    return out")
+    matcher: Callable[[Row], list[RuleSpec]] = generated_function(
+        "\n".join(lines), "_match", consts
+    )
+    return matcher
 
 
 def _predicate(checked: Checked | None) -> Predicate:
