@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from abusedesk.enrich import Enricher, default_enricher
 from abusedesk.events.schema import Event, validate_event
+from abusedesk.sim.generator import generate
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +28,13 @@ def sms(to: str, body: str = "hello", from_: str = "+15005550006", **fields: Any
     return event(
         "message", message_id="SM1", channel="sms", from_=from_, to=to, body=body, **fields
     )
+
+
+@pytest.fixture(scope="session")
+def sim_traffic(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
+    """A day of the simulator's traffic (~50,000 events): the numbers, addresses, senders,
+    hosts and websites fast paths are held to their references on."""
+    folder = tmp_path_factory.mktemp("sim")
+    generate(folder, days=1, scale=0.3, seed=11)
+    with (folder / "events.jsonl").open("rb") as lines:
+        return [validate_event(orjson.loads(line)) for line in lines]

@@ -2,8 +2,9 @@
 
 `enrich(event)` returns the fields of enrich.fields.ENRICHED_FIELDS that apply to the event
 (absent = NULL). The detection engine calls it for every event, so it is built for throughput:
-every parse is cached on its raw string (numbers, senders, hosts, bodies repeat), a body is
-cached with its digits masked (body.py), and each event type does only its own work.
+every parse is cached on its raw string (numbers, senders, hosts, bodies repeat), a number's
+fields on its 10,000-block where every number of the block has them (number_blocks.py), a
+body with its digits masked (body.py), and each event type does only its own work.
 docs/enrichment.md describes every field.
 
     enricher = Enricher(load_risk_table(path))  # at start-up: loads every data file
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from phonenumbers import PhoneMetadata
@@ -24,6 +25,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 from abusedesk.enrich import body, email, phone, urls
 from abusedesk.enrich import time as clock
 from abusedesk.enrich.body import text_fields
+from abusedesk.enrich.brand_index import default_brand_index
 from abusedesk.enrich.content import default_content_rules
 from abusedesk.enrich.delivery import delivery_fields
 from abusedesk.enrich.email import (
@@ -33,8 +35,8 @@ from abusedesk.enrich.email import (
     sender_fields,
 )
 from abusedesk.enrich.fingerprint import default_otp_keywords
-from abusedesk.enrich.lookalike import default_brands
-from abusedesk.enrich.phone import classify_number, e164_digits, sender_kind
+from abusedesk.enrich.number_blocks import BLOCK_DIGITS, block_shares
+from abusedesk.enrich.phone import CALLING_CODE_REGIONS, classify_e164, e164_digits, sender_kind
 from abusedesk.enrich.risk_table import RiskTable, load_risk_table
 from abusedesk.enrich.urls import default_shorteners, extractor, find_links, link_fields
 from abusedesk.events.schema import Event
@@ -46,6 +48,8 @@ _QUIET_BEFORE = clock.QUIET_BEFORE
 _QUIET_FROM = clock.QUIET_FROM
 _HEADER_TYPES = (dict, list)  # a tuple constant: `dict | list` would build a union per call
 _Handler = Callable[[dict[str, Any], datetime, _Fields], None]
+_Destination = tuple[_Fields, ZoneInfo | None]
+_NOT_A_NUMBER: Final[_Destination] = ({"to_valid": False}, None)
 
 
 def warm_up() -> None:
@@ -59,7 +63,7 @@ def warm_up() -> None:
     clock.primary_time_zones()
     extractor()("example.com")
     default_shorteners()
-    default_brands()
+    default_brand_index()
     default_freemail()
     default_content_rules()
     default_otp_keywords()
@@ -69,9 +73,9 @@ def cache_clear() -> None:
     """Empty the module-level parse caches (benchmarks and tests that measure cold paths)."""
     body.cache_clear()
     clock.cache_clear()
+    email.cache_clear()
+    default_brand_index().cache_clear()
     for cached in (
-        email.sender_fields,
-        email.recipient_fields,
         urls.parse_host,
         urls.host_lookalike,
         phone.parse_number,
@@ -93,6 +97,9 @@ class Enricher:
         self.risk_table = risk_table if risk_table is not None else load_risk_table()
         self.failures = 0  # events whose enrichment hit a bug (see enrich)
         self._destination = lru_cache(maxsize=cache_size)(self._destination_uncached)
+        # Destination fields by 10,000-block (to_prefix), for blocks proven to share them.
+        self._blocks: dict[str, _Destination] = {}
+        self._blocks_size = cache_size
         self._sender = lru_cache(maxsize=cache_size)(self._sender_uncached)
         self._target = lru_cache(maxsize=cache_size)(self._target_uncached)
         self._handlers: dict[str, _Handler] = {
@@ -109,6 +116,7 @@ class Enricher:
     def cache_clear(self) -> None:
         """Empty this enricher's caches and the module-level ones."""
         self._destination.cache_clear()
+        self._blocks.clear()
         self._sender.cache_clear()
         self._target.cache_clear()
         cache_clear()
@@ -134,13 +142,25 @@ class Enricher:
 
     # --- cached parses, by raw string -----------------------------------------------------
 
-    def _destination_uncached(self, raw: str) -> tuple[_Fields, ZoneInfo | None]:
-        """to_* fields of a destination (number or address) and its time zone."""
+    def _destination_uncached(self, raw: str) -> _Destination:
+        """to_* fields of a destination (number or address) and its time zone. Shared: do
+        not mutate."""
         if "@" in raw:
             return recipient_fields(raw), None
-        info = classify_number(raw)
-        if not info.e164:
-            return {"to_valid": False}, None
+        digits = e164_digits(raw)
+        if digits is None:
+            return _NOT_A_NUMBER
+        # Most first-seen numbers lie in a block seen before: to_prefix is the block, and
+        # the other fields are the block's where number_blocks proves it (see _number).
+        shared = self._blocks.get(digits[:-BLOCK_DIGITS])
+        return shared if shared is not None else self._number(digits)
+
+    def _number(self, digits: str) -> _Destination:
+        """to_* fields and time zone of "+digits", remembered for its block when every number
+        of the block has them: the same classification (number_blocks), and no risk-table
+        row or time-zone prefix that reaches into the last 4 digits. to_prefix is the block
+        itself, so then the whole result is the block's."""
+        info = classify_e164(digits)
         fields: _Fields = {"to_valid": info.valid, "to_type": info.number_type}
         if info.country is not None:
             fields["to_country"] = info.country
@@ -149,14 +169,28 @@ class Enricher:
             fields["to_prefix"] = prefix
         fields["to_cost_tier"] = self.risk_table.tier(info.digits, info.country, info.number_type)
         name = clock.zone_name(info)
-        return fields, clock.zone(name) if name else None
+        result = fields, clock.zone(name) if name else None
+        block = digits[:-BLOCK_DIGITS]
+        if (
+            block
+            and info.digits == digits  # not repaired by phonenumbers.parse
+            and self.risk_table.decided_by(block)
+            and clock.zone_decided_by(block)
+            and block_shares(info, CALLING_CODE_REGIONS.get(info.calling_code or 0, ()))
+        ):
+            if len(self._blocks) >= self._blocks_size:
+                self._blocks.clear()  # bounded; hostile traffic sprays blocks
+            self._blocks[block] = result
+        return result
 
     def _sender_uncached(self, raw: str) -> _Fields:
         kind = sender_kind(raw)
         if kind == "email":
             return sender_fields(raw)
         if kind == "e164":
-            country = classify_number(raw).country
+            # classify_number(raw).country, through the destination caches: a sending number
+            # is often a destination too, and its block is shared with its neighbours.
+            country = self._destination(raw)[0].get("to_country")
             return (
                 {"from_kind": kind}
                 if country is None

@@ -13,6 +13,7 @@ where the meaning is the same across channels, so one rule can count both:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Final
 
 FAILED_STATUSES: Final = frozenset({"failed", "undelivered", "bounced"})
@@ -26,6 +27,7 @@ ERROR_CLASSES: Final[dict[str, str]] = {
     **dict.fromkeys(("30004", "21408", "30450", "60410", "60605"), "blocked"),
     **dict.fromkeys(("30022", "30026", "30027", "30454", "21611", "30001"), "rate_limited"),
 }
+_CACHED_LENGTH: Final = 32
 _SMTP_ENHANCED: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 
 
@@ -54,7 +56,27 @@ def is_permanent_smtp(code: str) -> bool:
 
 def delivery_fields(status: Any, error_code: Any, bounce_type: Any) -> dict[str, Any]:
     """is_failure, error_class, and is_hard_bounce for email outcomes (a bounce_type, a
-    'bounced' status or an SMTP code says it is email)."""
+    'bounced' status or an SMTP code says it is email). Shared: do not mutate."""
+    if _cacheable(status) and _cacheable(error_code) and _cacheable(bounce_type):
+        # A handful of combinations make up nearly all outcomes ("delivered" without a code
+        # is nine in ten). Other JSON values may be unhashable, and a long SMTP diagnostic
+        # names its recipient: those are computed each time.
+        return _cached_fields(status, error_code, bounce_type)
+    return _fields(status, error_code, bounce_type)
+
+
+def _cacheable(value: Any) -> bool:
+    return value is None or (type(value) is str and len(value) <= _CACHED_LENGTH)
+
+
+@lru_cache(maxsize=4096)
+def _cached_fields(
+    status: str | None, error_code: str | None, bounce_type: str | None
+) -> dict[str, Any]:
+    return _fields(status, error_code, bounce_type)
+
+
+def _fields(status: Any, error_code: Any, bounce_type: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if isinstance(status, str):
         fields["is_failure"] = status in FAILED_STATUSES

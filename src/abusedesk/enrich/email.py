@@ -32,7 +32,7 @@ _WANTED_LENGTHS: Final = frozenset(len(name) for name in _WANTED)
 
 def address_domain(value: str) -> str | None:
     """Lower-case domain of an address, also in "Name <a@b>" form; None if there is none."""
-    match = _ANGLE.search(value)
+    match = _ANGLE.search(value) if "<" in value else None  # the search costs 0.2 µs
     address = match.group(1) if match else value
     local, at, domain = address.strip().rpartition("@")
     if not at or not local:
@@ -73,7 +73,19 @@ def default_freemail() -> Freemail:
 @lru_cache(maxsize=65536)
 def sender_fields(value: str) -> dict[str, Any]:
     """from_* fields of a sender address (cached: senders repeat). Shared: do not mutate."""
-    domain = address_domain(value)
+    return _sender_domain_fields(address_domain(value))
+
+
+@lru_cache(maxsize=65536)
+def recipient_fields(value: str) -> dict[str, Any]:
+    """to_domain / to_freemail of a recipient address (cached). Shared: do not mutate."""
+    return _recipient_domain_fields(address_domain(value))
+
+
+# The fields depend on the domain only, and recipients are many people at few domains: the
+# simulator's 32,432 message recipients have 31 (a first-seen address costs 0.6 µs, not 1.7).
+@lru_cache(maxsize=65536)
+def _sender_domain_fields(domain: str | None) -> dict[str, Any]:
     if domain is None:
         return {"from_kind": "email"}
     return {
@@ -85,19 +97,30 @@ def sender_fields(value: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=65536)
-def recipient_fields(value: str) -> dict[str, Any]:
-    """to_domain / to_freemail of a recipient address (cached). Shared: do not mutate."""
-    domain = address_domain(value)
+def _recipient_domain_fields(domain: str | None) -> dict[str, Any]:
     if domain is None:
         return {}
     return {"to_domain": domain, "to_freemail": domain in default_freemail()}
+
+
+def cache_clear() -> None:
+    """Forget cached address and Authentication-Results fields (tests; after editing
+    data/freemail.txt in place)."""
+    for cached in (
+        sender_fields,
+        recipient_fields,
+        _sender_domain_fields,
+        _recipient_domain_fields,
+        parse_auth_results,
+    ):
+        cached.cache_clear()
 
 
 def _wanted_headers(headers: Mapping[str, Any] | list[Any]) -> dict[str, list[str]]:
     """The values of the headers enrichment reads, by lower-case name, in one pass (a message
     has dozens of headers; names compare case-insensitively; a name may hold a list)."""
     items: Iterable[Any]
-    if isinstance(headers, Mapping):
+    if type(headers) is dict or isinstance(headers, Mapping):  # the ABC check costs 0.1 µs
         items = headers.items()
     else:  # [{"name": ..., "value": ...}] as SES and others send them
         items = [(h.get("name"), h.get("value")) for h in headers if isinstance(h, Mapping)]

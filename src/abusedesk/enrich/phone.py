@@ -14,6 +14,7 @@ this fast path finds invalid go through `phonenumbers.parse`, which also repairs
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Final, NamedTuple
@@ -45,6 +46,7 @@ NUMBER_TYPES: Final = frozenset(TYPE_NAMES.values())
 _SEPARATORS: Final = str.maketrans("", "", " -().\u00a0\t")
 _SCHEMES: Final = ("whatsapp:", "tel:", "sms:")
 _CC_REGIONS: Final = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+CALLING_CODE_REGIONS: Final[dict[int, tuple[str, ...]]] = _CC_REGIONS
 _SENDER_ALPHA: Final = re.compile(r"[A-Za-z0-9 .&'_+-]{1,11}")
 
 
@@ -89,16 +91,55 @@ _ORDER: Final = (
 )
 
 
-def _guarded(desc: PhoneNumberDesc | None) -> str | None:
+def _same(pattern: str) -> str:
+    return pattern
+
+
+def _guarded(desc: PhoneNumberDesc | None, widen: Callable[[str], str], digit: str) -> str | None:
     """A type's test as a regex: its possible lengths (when listed) and its pattern."""
     if desc is None or not desc.national_number_pattern:
         return None
     lengths = sorted(set(desc.possible_length or ()))
     if -1 in lengths:  # phonenumbers' marker for "no numbers of this type"
         return None
-    any_length = "|".join("\\d{" + str(n) + "}" for n in lengths)
+    any_length = "|".join(digit + "{" + str(n) + "}" for n in lengths)
     guard = rf"(?=(?:{any_length})\Z)" if lengths else ""
-    return f"{guard}(?:{desc.national_number_pattern})"
+    return f"{guard}(?:{widen(desc.national_number_pattern)})"
+
+
+class RuleText(NamedTuple):
+    """The regexes of one region's rules, as text (see rule_text)."""
+
+    typed: str | None  # general lookahead + one marked alternative per type, in _ORDER
+    mobile: str | None
+    leading: str | None  # phonenumbers' leading digits of a region sharing a calling code
+    same_fixed_mobile: bool
+
+
+def rule_text(
+    md: PhoneMetadata, widen: Callable[[str], str] = _same, digit: str = r"\d"
+) -> RuleText:
+    """A region's rules as regex text. `widen` rewrites each of phonenumbers' patterns and
+    `digit` is the length guards' digit: number_blocks builds the same regexes over a wider
+    alphabet from here, so both stay the same shape."""
+    same = bool(md.same_mobile_and_fixed_line_pattern)
+    general = _guarded(md.general_desc, widen, digit)
+    alternatives = []
+    for name in _ORDER:
+        if name == "mobile" and same:
+            continue  # phonenumbers never returns plain "mobile" when the patterns are shared
+        test = _guarded(getattr(md, name), widen, digit)
+        if test is not None:
+            alternatives.append(f"{test}(?P<{name}>)")
+    typed = None
+    if general is not None and alternatives:
+        typed = rf"(?=(?:{general})\Z)(?:{'|'.join(alternatives)})"
+    return RuleText(
+        typed=typed,
+        mobile=_guarded(md.mobile, widen, digit),
+        leading=widen(md.leading_digits) if md.leading_digits else None,
+        same_fixed_mobile=same,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,24 +164,12 @@ class _Rules:
 
 
 def _compile(md: PhoneMetadata) -> _Rules:
-    same = bool(md.same_mobile_and_fixed_line_pattern)
-    general = _guarded(md.general_desc)
-    alternatives = []
-    for name in _ORDER:
-        if name == "mobile" and same:
-            continue  # phonenumbers never returns plain "mobile" when the patterns are shared
-        test = _guarded(getattr(md, name))
-        if test is not None:
-            alternatives.append(f"{test}(?P<{name}>)")
-    typed = None
-    if general is not None and alternatives:
-        typed = re.compile(rf"(?=(?:{general})\Z)(?:{'|'.join(alternatives)})")
-    mobile = _guarded(md.mobile)
+    text = rule_text(md)
     return _Rules(
-        typed=typed,
-        mobile=re.compile(mobile) if mobile is not None else None,
-        same_fixed_mobile=same,
-        leading=re.compile(md.leading_digits) if md.leading_digits else None,
+        typed=re.compile(text.typed) if text.typed is not None else None,
+        mobile=re.compile(text.mobile) if text.mobile is not None else None,
+        same_fixed_mobile=text.same_fixed_mobile,
+        leading=re.compile(text.leading) if text.leading is not None else None,
     )
 
 
@@ -222,6 +251,12 @@ def _classify_slow(text: str, fast: PhoneInfo) -> PhoneInfo:
 def e164_digits(raw: str) -> str | None:
     """The digits of a "+..." number ("whatsapp:+44 7911 123456" -> "447911123456"), else None.
     Numbers without '+' are not E.164: their country is a guess, so they are not parsed."""
+    if raw[:1] == "+":
+        # Canonical E.164, nearly all traffic: what the general path below returns for it,
+        # without its strip, scheme loop and slices (0.3 µs of 0.7).
+        digits = raw[1:]
+        if digits.isdigit() and digits.isascii() and len(digits) <= 17 and digits[0] != "0":
+            return digits
     text = raw.strip()
     lowered = text[:9].lower()
     for scheme in _SCHEMES:
@@ -243,6 +278,11 @@ def classify_number(raw: str) -> PhoneInfo:
     digits = e164_digits(raw)
     if digits is None:
         return NOT_E164
+    return classify_e164(digits)
+
+
+def classify_e164(digits: str) -> PhoneInfo:
+    """classify_number of "+digits", for digits as e164_digits returns them."""
     fast = _classify_digits(digits)
     if fast.valid or fast.calling_code is None:
         return fast

@@ -46,6 +46,7 @@ class RiskTable:
     _prefixes: dict[str, RiskEntry] = field(init=False, repr=False)
     _types: dict[str, RiskEntry] = field(init=False, repr=False)
     _prefix_lengths: tuple[int, ...] = field(init=False, repr=False)
+    _prefix_stems: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Split by kind once, so a lookup is a few dict probes (longest prefix first).
@@ -57,6 +58,8 @@ class RiskTable:
         object.__setattr__(self, "_types", types)
         lengths = sorted({len(p) for p in prefixes}, reverse=True)
         object.__setattr__(self, "_prefix_lengths", tuple(lengths))
+        stems = frozenset(p[:n] for p in prefixes for n in range(1, len(p)))
+        object.__setattr__(self, "_prefix_stems", stems)
 
     def decide(self, digits: str, country: str | None, number_type: str | None) -> RiskEntry | None:
         """The row that sets the tier of a number (None: no row, "standard")."""
@@ -72,6 +75,11 @@ class RiskTable:
         if typed is not None and (base is None or _RANK[typed.tier] > _RANK[base.tier]):
             return typed
         return base
+
+    def decided_by(self, block: str) -> bool:
+        """decide() is the same for every number that starts with `block` (E.164 digits) and
+        has the same country and type: no prefix row longer than the block starts with it."""
+        return block not in self._prefix_stems
 
     def tier(self, digits: str, country: str | None, number_type: str | None) -> str:
         entry = self.decide(digits, country, number_type)

@@ -79,6 +79,19 @@ def zone_name(info: PhoneInfo) -> str | None:
     return _zone_name(str(info.calling_code), info.country, False)
 
 
+@cache
+def _zone_prefix_stems() -> frozenset[str]:
+    """Every proper prefix of phonenumbers' time-zone prefixes (1,364 strings)."""
+    return frozenset(key[:n] for key in TIMEZONE_DATA for n in range(1, len(key)))
+
+
+def zone_decided_by(block: str) -> bool:
+    """zone_name is the same for every valid number that starts with `block` and has the same
+    calling code, type and country: no time-zone prefix longer than the block starts with it,
+    so the longest-prefix lookup reads digits of the block only."""
+    return block not in _zone_prefix_stems()
+
+
 def local_hour(ts: datetime, zone_info: ZoneInfo) -> int:
     return ts.astimezone(zone_info).hour
 

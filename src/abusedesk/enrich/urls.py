@@ -19,7 +19,7 @@ from typing import Any, Final, NamedTuple
 import tldextract
 
 from abusedesk.enrich._data import data_lines, read_data
-from abusedesk.enrich.lookalike import default_brands, lookalike_brand
+from abusedesk.enrich.brand_index import default_brand_index
 
 # Characters a host may hold in running text: ASCII, and the scripts IDN homographs use.
 _SCRIPTS: Final = (
@@ -189,7 +189,7 @@ def default_shorteners() -> frozenset[str]:
 @lru_cache(maxsize=65536)
 def host_lookalike(host: str) -> str | None:
     parts = parse_host(host)
-    return lookalike_brand(parts.subdomain, parts.domain, parts.suffix, default_brands())
+    return default_brand_index().find(parts.subdomain, parts.domain, parts.suffix)
 
 
 _NO_LINKS: Final[dict[str, Any]] = {
