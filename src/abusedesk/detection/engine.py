@@ -25,7 +25,7 @@ from abusedesk.detection.features import CompiledFeature, FeatureEngine, Feature
 from abusedesk.detection.links import LinkState
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
-from abusedesk.enrich import enrich
+from abusedesk.enrich import default_enricher, enrich
 from abusedesk.errors import ConfigError
 from abusedesk.events.schema import Event
 
@@ -94,7 +94,8 @@ class DetectionEngine:
             reads_by_type=self.reads.by_type,
             reads_other=self.reads.other,
         )
-        self.enricher = enricher
+        # The default enricher's bound method: the module-level `enrich` looks it up per call.
+        self.enricher = default_enricher().enrich if enricher is enrich else enricher
         self.links = links or LinkState()
         self.evidence_names = _evidence_names(pack)
         # The API evaluates in its event loop and in ingest threads; state updates must not

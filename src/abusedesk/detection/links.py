@@ -25,6 +25,9 @@ class LinkState:
         self._accounts_of: dict[tuple[str, str], set[str]] = {}
         self._entities_of: dict[str, set[tuple[str, str]]] = {}
         self._flagged: set[str] = set()
+        # linked_flagged() per account, asked on every event and changed only by a new flag
+        # or a new link: each of those empties it.
+        self._linked: dict[str, int] = {}
 
     def observe(self, event: Event) -> None:
         account = event.account_id
@@ -37,14 +40,18 @@ class LinkState:
                 continue
             entity = (kind, value)
             accounts = self._accounts_of.setdefault(entity, set())
-            if len(accounts) < MAX_ACCOUNTS:
+            if len(accounts) < MAX_ACCOUNTS and account not in accounts:
                 accounts.add(account)
+                self._linked.clear()
             entities = self._entities_of.setdefault(account, set())
-            if len(entities) < MAX_ENTITIES:
+            if len(entities) < MAX_ENTITIES and entity not in entities:
                 entities.add(entity)
+                self._linked.clear()
 
     def flag(self, account: str) -> None:
-        self._flagged.add(account)
+        if account not in self._flagged:
+            self._flagged.add(account)
+            self._linked.clear()
 
     def is_flagged(self, account: str) -> bool:
         return account in self._flagged
@@ -53,12 +60,13 @@ class LinkState:
         """How many other flagged accounts share a device or card with this one."""
         if account is None or not self._flagged:
             return 0
-        entities = self._entities_of.get(account)
-        if not entities:
-            return 0
+        known = self._linked.get(account)
+        if known is not None:
+            return known
         found: set[str] = set()
-        for entity in entities:
+        for entity in self._entities_of.get(account, ()):
             for other in self._accounts_of.get(entity, ()):
                 if other != account and other in self._flagged:
                     found.add(other)
+        self._linked[account] = len(found)
         return len(found)
