@@ -278,6 +278,28 @@ def test_a_bug_inside_is_counted_not_raised(monkeypatch: pytest.MonkeyPatch) -> 
     assert fresh.enrich(bad_ts) == {}
 
 
+def test_a_bug_halfway_leaves_the_row_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """enrich_into writes into the engine's row; a handler that fails after writing some
+    fields must leave the row's own fields and only hour_utc."""
+    fresh = Enricher()
+
+    def halfway(_data: object, _ts: object, out: dict[str, object]) -> None:
+        out["to_country"] = "LV"
+        out["counterparty"] = "+37122345678"
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(fresh, "_handlers", {"message": halfway})
+    row: dict[str, object] = {"id": "e1", "type": "message", "to": "+37122345678"}
+    fresh.enrich_into(sms("+37122345678"), row)
+    assert row == {"id": "e1", "type": "message", "to": "+37122345678", "hour_utc": 12}
+    assert fresh.failures == 1
+    plain = Enricher()
+    event = sms("+37122345678")
+    into: dict[str, object] = {"id": "x"}
+    plain.enrich_into(event, into)
+    assert into == {"id": "x", **plain.enrich(event)}
+
+
 # --- the SMS Spam Collection ---------------------------------------------------------------
 
 

@@ -94,8 +94,9 @@ class DetectionEngine:
             reads_by_type=self.reads.by_type,
             reads_other=self.reads.other,
         )
-        # The default enricher's bound method: the module-level `enrich` looks it up per call.
-        self.enricher = default_enricher().enrich if enricher is enrich else enricher
+        self.enricher = enricher
+        # The default enricher writes into the row itself (one dict fewer an event).
+        self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
         self.evidence_names = _evidence_names(pack)
         # The API evaluates in its event loop and in ingest threads; state updates must not
@@ -117,7 +118,10 @@ class DetectionEngine:
             "account_id": event.account_id,
         }
         row.update(event.data)
-        row.update(self.enricher(event))
+        if self._enrich_into is not None:
+            self._enrich_into(event, row)
+        else:
+            row.update(self.enricher(event))
         self.links.observe(event)
         row["linked_flagged_accounts"] = self.links.linked_flagged(event.account_id)
         return row

@@ -125,18 +125,29 @@ class Enricher:
         """The enrichment fields of one event. Never raises: enrichment is an annotation, and a
         bug on one odd event must not stop the detection pipeline; such events get hour_utc
         only (when their timestamp is usable) and are counted in `failures`."""
+        out: _Fields = {}
+        self.enrich_into(event, out)
+        return out
+
+    def enrich_into(self, event: Event, out: dict[str, Any]) -> None:
+        """enrich(), written straight into `out` (the detection engine's row, which holds the
+        event's own fields: no enrichment field has the name of one, see fields.py). On a
+        failure the keys it added are taken out again, leaving hour_utc as enrich() would."""
         ts = event.ts
+        size = len(out)
         try:
             if ts.tzinfo is not UTC:
                 ts = _utc(ts)
-            out: _Fields = {"hour_utc": ts.hour}
+            out["hour_utc"] = ts.hour
             handler = self._handlers.get(event.type)
             if handler is not None:
                 handler(event.data, ts, out)
         except Exception:  # see the docstring: degrade, count, go on
             self.failures += 1
-            return {"hour_utc": ts.hour} if isinstance(ts, datetime) else {}
-        return out
+            for key in list(out)[size:]:
+                del out[key]
+            if isinstance(ts, datetime):
+                out["hour_utc"] = ts.hour
 
     __call__ = enrich
 
