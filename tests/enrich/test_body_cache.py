@@ -111,8 +111,13 @@ def test_a_path_word_in_a_lure_is_seen() -> None:
     [
         # a passcode keyword only in the path turns the code in the text into a passcode
         "Use 482913 at bit.ly/otp now",
-        # a code inside the path ("-" may precede a code)
+        # a code inside the path ("-" or "=" may precede a code, a letter may not)
         "Your code: see bit.ly/a-482913 now",
+        "Your code is at bit.ly/id=482913 ok",
+        "Your code bit.ly/ab482913 now",
+        # numbers after the path: too short to be a code, or a 3-3 code in the window
+        "Your code: bit.ly/k9Zq T&Cs apply 18+",
+        "code bit.ly/x1 at 123-456",
         # letters glued after the path make one token with it ("c" + "ódigo")
         "Su bit.ly/código de acceso es el siguiente: 482913",
         # the code's look-back window ends on the path's last word, "to": not a passcode

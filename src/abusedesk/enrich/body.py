@@ -72,7 +72,10 @@ def _analyse_links(text: str, links: list[Link], *, masked: bool) -> Analysis:
 _PATH: Final = re.compile(r"(\.[A-Za-z]{2,63})(/[A-Za-z0-9_~%+=&\-]+)+")
 # What may follow a path for it to be inert (see _inert): a separator in every reading.
 _AFTER_PATH: Final = frozenset(" \t\n\r.,;:!?)]}>\"'")
-_DIGIT: Final = re.compile(r"\d")
+# Where a passcode could start (fingerprint._CODE: 3 digits at least, and not after a word
+# character, "/", "." or ","): in a path, only after one of the path's other characters.
+_CODE_IN_PATH: Final = re.compile(r"[~%+=&\-]\d{3}")
+_THREE_DIGITS: Final = re.compile(r"\d{3}")
 # A code's look-back window (fingerprint.is_otp_like reads 12 characters before it), plus one.
 _CODE_REACH: Final = 13
 
@@ -122,8 +125,9 @@ def _inert(text: str, match: re.Match[str]) -> bool:
     - no phrase match starts in the path (its first word would be a token of the path: only
       then is a phrase tried there, on the text from the path on), and the label before it is
       no phrase word (a word there followed by {n} could read a number in the path);
-    - none of its tokens is a passcode keyword, it holds no run of 3 digits (a code is 4-8
-      digits or 3-3), and no digit follows it within a code's look-back window;
+    - none of its tokens is a passcode keyword, no code can start in it (a code is 4-8 digits
+      or 3-3, not after a word character or "/"), and none starts within a code's look-back
+      window after it;
     - what follows it separates words in both readings, so "x" joins no following letters.
     "x" itself is checked once to be no word (_Vocabulary)."""
     vocabulary = _vocabulary()
@@ -131,11 +135,12 @@ def _inert(text: str, match: re.Match[str]) -> bool:
         return False
     start, end = match.end(1), match.end()
     path = text[start:end]  # group 2 holds only the last segment
-    if "000" in path:  # digits are masked to 0
+    if _CODE_IN_PATH.search(path):
         return False
     if end < len(text) and text[end] not in _AFTER_PATH:
         return False
-    if _DIGIT.search(text, end, end + _CODE_REACH):
+    # A code starting within the look-back window after the path (its 3 first digits).
+    if _THREE_DIGITS.search(text, end, end + _CODE_REACH + 2):
         return False
     label = match.group(1)[1:].lower().encode("ascii")
     if label in vocabulary.words or label.startswith(vocabulary.prefixes):
