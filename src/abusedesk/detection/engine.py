@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import CompiledFeature, FeatureEngine, FeatureStore, MemoryStore
-from abusedesk.detection.links import LinkState
+from abusedesk.detection.links import OBSERVED_TYPES, LinkState
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
 from abusedesk.enrich import default_enricher, enrich
@@ -122,8 +122,10 @@ class DetectionEngine:
             self._enrich_into(event, row)
         else:
             row.update(self.enricher(event))
-        self.links.observe(event)
-        row["linked_flagged_accounts"] = self.links.linked_flagged(event.account_id)
+        links = self.links
+        if event.type in OBSERVED_TYPES:
+            links.observe(event)
+        row["linked_flagged_accounts"] = links.linked_flagged(event.account_id)
         return row
 
     def evaluate(self, event: Event) -> Verdict:
@@ -135,6 +137,8 @@ class DetectionEngine:
         values = self.features.observe(row)
         row.update(values)
         matched = self.pack.match(row)
+        if not matched:  # most events
+            return Verdict(event, "allow", 0.0, matched, values, row)
         decision = "allow"
         remaining = 1.0
         flag = False

@@ -16,6 +16,7 @@ from typing import Final
 from abusedesk.events.schema import Event
 
 LINK_FIELDS: Final = (("device_id", "device"), ("payment_fingerprint", "payment"))
+OBSERVED_TYPES: Final = frozenset({"account"})  # the events observe() learns from
 MAX_ACCOUNTS: Final = 64
 MAX_ENTITIES: Final = 32
 
@@ -31,7 +32,7 @@ class LinkState:
 
     def observe(self, event: Event) -> None:
         account = event.account_id
-        if account is None or event.type != "account":
+        if account is None or event.type not in OBSERVED_TYPES:
             return
         data = event.data
         for name, kind in LINK_FIELDS:
