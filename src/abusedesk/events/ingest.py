@@ -27,7 +27,7 @@ from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Adapter, Limits, Location, Record, Rejected, excerpt
-from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_lines
+from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_line_batches
 from abusedesk.events.decode import decode_line
 from abusedesk.events.lake_writer import LakeWriter, compact, partitions_of, remove_files
 from abusedesk.events.registry import RegistryBatch
@@ -274,41 +274,45 @@ class _Run:
         validate = validate_event
         decode = decode_line
         limit = self.ing.limits.max_line_bytes
-        for number, line in iter_lines(stream, limit):
-            summary.read += 1
-            if line is None:
-                self._reject(
-                    Location(source, number),
-                    f"line is longer than {limit} bytes (ABUSEDESK_MAX_LINE_BYTES)",
-                    "",
-                )
-                continue
-            event = decode(line)
-            if event is not None:
+        read = summary.read  # kept locally, written back before each flush and at the end
+        for first, lines in iter_line_batches(stream, limit):
+            number = first - 1
+            for line in lines:
+                number += 1
+                read += 1
+                if line is None:
+                    self._reject(
+                        Location(source, number),
+                        f"line is longer than {limit} bytes (ABUSEDESK_MAX_LINE_BYTES)",
+                        "",
+                    )
+                    continue
+                event = decode(line)
+                if event is None:
+                    # The decoder declined: the reference validator accepts, or says why not.
+                    try:
+                        obj = loads(line)
+                        if type(obj) is not dict:
+                            raise EventInvalid("a line must hold one JSON object")
+                        event = validate(obj)
+                    except decode_error as exc:
+                        if not line.strip():  # a blank line is no event, and no error either
+                            read -= 1
+                            continue
+                        self._reject(
+                            Location(source, number), f"not valid JSON: {exc}", excerpt(line)
+                        )
+                        continue
+                    except EventInvalid as exc:
+                        self._reject(Location(source, number), str(exc), excerpt(line))
+                        continue
                 events.append(event)
                 if len(events) >= batch_size:
+                    summary.read = read
                     self.flush()
                     pending = self.pending
                     events = pending.events
-                continue
-            # The decoder declined: the reference validator accepts, or says why not.
-            try:
-                obj = loads(line)
-                if type(obj) is not dict:
-                    raise EventInvalid("a line must hold one JSON object")
-                events.append(validate(obj))
-            except decode_error as exc:
-                if not line.strip():  # a blank line is no event, and no error either
-                    summary.read -= 1
-                    continue
-                self._reject(Location(source, number), f"not valid JSON: {exc}", excerpt(line))
-            except EventInvalid as exc:
-                self._reject(Location(source, number), str(exc), excerpt(line))
-            else:
-                if len(events) >= batch_size:
-                    self.flush()
-                    pending = self.pending
-                    events = pending.events
+        summary.read = read
 
     def consume(self, adapter: Adapter | None, items: Iterable[Record | Rejected]) -> None:
         summary = self.summary

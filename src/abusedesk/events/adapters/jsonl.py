@@ -19,6 +19,17 @@ _CHUNK = 1 << 20
 
 def iter_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) for each line; None stands for a line over the limit."""
+    for first, lines in iter_line_batches(stream, max_line_bytes):
+        yield from enumerate(lines, first)
+
+
+def iter_line_batches(
+    stream: BinaryIO, max_line_bytes: int
+) -> Iterator[tuple[int, list[bytes | None]]]:
+    """The lines of each chunk read, as (number of the first, lines): each chunk is split in C,
+    and the caller loops over a list instead of resuming a generator per line (the ingest hot
+    path). A line over the limit is None; one that runs across chunks is carried over, and
+    dropped as soon as it passes the limit, so memory holds one chunk and one line at most."""
     number = 0
     pending = b""
     oversize = False
@@ -26,28 +37,35 @@ def iter_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, byt
         chunk = stream.read(_CHUNK)
         if not chunk:
             break
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                if not oversize:
-                    pending += chunk[start:]
-                    if len(pending) > max_line_bytes:
-                        oversize, pending = True, b""
-                break
-            number += 1
+        parts = chunk.split(b"\n")
+        tail = parts.pop()
+        lines: list[bytes | None] = [*parts]  # None will mark a line over the limit
+        if lines:
+            head = lines[0]
+            assert head is not None
             if oversize:
-                yield number, None
+                lines[0] = None
                 oversize = False
-            else:
-                line = pending + chunk[start:end] if pending else chunk[start:end]
-                pending = b""
-                yield number, (line if len(line) <= max_line_bytes else None)
-            start = end + 1
+            elif pending:
+                joined = pending + head
+                lines[0] = joined if len(joined) <= max_line_bytes else None
+            elif len(head) > max_line_bytes:
+                lines[0] = None
+            if len(chunk) > max_line_bytes:  # else no whole line of the chunk can be over
+                lines[1:] = [
+                    x if x is None or len(x) <= max_line_bytes else None for x in lines[1:]
+                ]
+            yield number + 1, lines
+            number += len(lines)
+            pending = b""
+        if not oversize:
+            pending += tail
+            if len(pending) > max_line_bytes:
+                oversize, pending = True, b""
     if oversize:
-        yield number + 1, None
+        yield number + 1, [None]
     elif pending:
-        yield number + 1, pending
+        yield number + 1, [pending]
 
 
 class JsonlAdapter:
