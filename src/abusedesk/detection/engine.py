@@ -99,6 +99,10 @@ class DetectionEngine:
         self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
         self.evidence_names = _evidence_names(pack)
+        # Per event type: its feature observer and rule matcher, found once.
+        self._stages: dict[
+            str, tuple[Callable[..., dict[str, Any]], Callable[..., list[RuleSpec]]]
+        ] = {}
         # The API evaluates in its event loop and in ingest threads; state updates must not
         # interleave. Uncontended, the lock costs well under a microsecond.
         self._lock = threading.Lock()
@@ -134,9 +138,17 @@ class DetectionEngine:
 
     def _evaluate(self, event: Event) -> Verdict:
         row = self.row(event)
-        values = self.features.observe(row)
+        stages = self._stages.get(event.type)
+        if stages is None:
+            stages = (self.features.observer(event.type), self.pack.matcher(event.type))
+            self._stages[event.type] = stages
+        observe, match = stages
+        values = observe(row)
         row.update(values)
-        matched = self.pack.match(row)
+        try:
+            matched = match(row)
+        except (TypeError, AttributeError, ValueError):
+            matched = self.pack.match(row)  # raises RuleFailed, naming the rule
         if not matched:  # most events
             return Verdict(event, "allow", 0.0, matched, values, row)
         decision = "allow"

@@ -81,6 +81,11 @@ class FeatureEngine:
         """Update the state with `row` and return {feature: value} as seen by this event."""
         return self._fast.get(row["type"], self._fast_other)(row)
 
+    def observer(self, event_type: str) -> Observe:
+        """observe() for rows of one event type, looked up once (the detection engine keeps
+        it per type)."""
+        return self._fast.get(event_type, self._fast_other)
+
     def _observe_generic(self, row: Mapping[str, Any]) -> dict[str, Any]:
         steps, reads, outputs, derived = self._by_type.get(row["type"], self._other)
         ts, keys, updates = self._prepare(row, steps)

@@ -168,6 +168,11 @@ class CompiledPack:
                 pass  # the loop below names the rule that fails
         return self._match_each(row)
 
+    def matcher(self, event_type: str) -> Callable[[Row], list[RuleSpec]]:
+        """match() for rows of one event type. It raises TypeError, AttributeError or ValueError
+        on a row of the wrong shape; match() of that row then names the rule."""
+        return self._matchers.get(event_type) or self._match_each
+
     def _match_each(self, row: Row) -> list[RuleSpec]:
         matched: list[RuleSpec] = []
         spec: RuleSpec | None = None
