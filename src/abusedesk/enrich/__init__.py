@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from phonenumbers import PhoneMetadata
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from abusedesk.enrich import body, email, phone, urls
+from abusedesk.enrich import body, email, number_blocks, phone, urls
 from abusedesk.enrich import time as clock
 from abusedesk.enrich.body import text_fields
 from abusedesk.enrich.brand_index import default_brand_index
@@ -54,9 +54,11 @@ _NOT_A_NUMBER: Final[_Destination] = ({"to_valid": False}, None)
 
 def warm_up() -> None:
     """Load everything enrichment reads from disk, so that no event pays for it: phonenumbers
-    metadata (imported lazily per region otherwise), time zones, the suffix list, the lexicons."""
+    metadata (imported lazily per region otherwise) and the rules and block proofs built from
+    it, time zones, the suffix list, the lexicons."""
     PhoneMetadata.load_all()
     phone.compile_all()
+    number_blocks.compile_all()
     for zones in TIMEZONE_DATA.values():
         for name in zones:
             clock.zone(name)

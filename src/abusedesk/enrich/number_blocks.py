@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
-from phonenumbers import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata
 
 from abusedesk.enrich.phone import PhoneInfo, RuleText, rule_text
 
@@ -227,6 +227,18 @@ def _type_shared(proof: _Proof, number_type: str, wild: str) -> bool:
     return (
         proof.mobile.every.fullmatch(wild) is not None or proof.mobile.some.fullmatch(wild) is None
     )
+
+
+def compile_all() -> None:
+    """Build every region's proofs now (~0.4 s) rather than on its first number: start-up
+    work, like phone.compile_all()."""
+    for calling_code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
+        for region in regions:
+            if region == REGION_CODE_FOR_NON_GEO_ENTITY:
+                _nongeo_proof(calling_code)
+            else:
+                _type_proof(region)
+                _leading(region)
 
 
 def block_shares(info: PhoneInfo, regions: tuple[str, ...]) -> bool:
