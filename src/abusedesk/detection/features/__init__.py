@@ -14,7 +14,7 @@ RedisStore is imported from redis_store (not here) so importing this package sta
 """
 
 from abusedesk.detection.features.backtest_sql import feature_sql
-from abusedesk.detection.features.compiled import CompiledFeature, Filter, always
+from abusedesk.detection.features.compiled import CompiledFeature, Filter, InlineFilter, always
 from abusedesk.detection.features.engine import FeatureEngine, epoch_seconds
 from abusedesk.detection.features.memory import MemoryStore
 from abusedesk.detection.features.store import DEFAULT_LATENESS_S, FeatureStore, TableSpec
@@ -25,6 +25,7 @@ __all__ = [
     "FeatureEngine",
     "FeatureStore",
     "Filter",
+    "InlineFilter",
     "MemoryStore",
     "TableSpec",
     "always",

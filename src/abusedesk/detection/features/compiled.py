@@ -17,6 +17,23 @@ Filter = Callable[[Mapping[str, Any]], Any]
 """A compiled SQL boolean: True, False or None (unknown). Only True passes."""
 
 
+class InlineFilter:
+    """A filter that can also be written into generated code: `expression` is Python over a
+    local `_get = row.get`, true exactly when `fn(row) is True` would be, naming only the
+    constants in `consts` (names unique to this filter). The fast path (fastpath.py) inlines
+    it instead of calling `fn`; everything else calls it like any filter."""
+
+    __slots__ = ("consts", "expression", "fn")
+
+    def __init__(self, fn: Filter, expression: str, consts: dict[str, Any]) -> None:
+        self.fn = fn
+        self.expression = expression
+        self.consts = consts
+
+    def __call__(self, row: Mapping[str, Any]) -> Any:
+        return self.fn(row)
+
+
 def always(_row: Mapping[str, Any]) -> bool:
     """The filter of a feature declared without `where` (or a ratio without `over`)."""
     return True

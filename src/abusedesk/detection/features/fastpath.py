@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from abusedesk.detection.features.compiled import InlineFilter
 from abusedesk.detection.features.memory import MemoryStore
 from abusedesk.detection.features.plan import AGE, RATIO, SUM, Plan, Reading, Step
 from abusedesk.detection.features.store import Read
@@ -44,6 +45,7 @@ class FastPath:
             # bound once: a group never replaces its `rows` dict
             self._ns[f"R{g}"] = store.tables[self._table_of_group(g)].rows.get
         self._filters: dict[int, int] = {}
+        self._inline: dict[str, str] = {}
         types = sorted({*plan.steps, *plan.reading})
         chunks = [
             self._function(f"_obs_{i}", plan.steps.get(t, ()), plan.reading_for(t))
@@ -65,6 +67,7 @@ class FastPath:
             "    ts = row['ts']",
             "    if ts.tzinfo is None:",
             "        raise ValueError('event ts must be timezone-aware (UTC)')",
+            "    _get = row.get",
             "    f = ts.timestamp()",
             "    sec = int(f)",
             "    if sec > f:",
@@ -118,8 +121,14 @@ class FastPath:
 
     def _filter(self, fn: Any) -> str:
         index = self._filters.setdefault(id(fn), len(self._filters))
-        self._ns[f"F{index}"] = fn
-        return f"F{index}"
+        name = f"F{index}"
+        self._ns[name] = fn
+        if isinstance(fn, InlineFilter) and name not in self._inline:
+            # Its own expression in the generated code, its constants in the namespace (the
+            # expression is the rule compiler's, from our templates, never user text).
+            self._ns.update(fn.consts)
+            self._inline[name] = fn.expression
+        return name
 
     def _update(self, step: Step) -> list[str]:
         table = self._plan.tables[step.table]
@@ -130,7 +139,8 @@ class FastPath:
         if step.where is not None:
             name = self._filter(step.where)
             var = name.lower()
-            test += f" and ({var} if {var} is not None else ({var} := {name}(row) is True))"
+            call = self._inline.get(name) or f"{name}(row)"
+            test += f" and ({var} if {var} is not None else ({var} := ({call}) is True))"
         lines = [f"    if {test}:"]
         pad = "        "
         value = "1"

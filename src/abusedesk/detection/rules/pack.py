@@ -7,6 +7,7 @@ per rule and the compiled `where`/`over` of each feature, for the feature engine
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from abusedesk.detection.rules.compile import (
     generated_function,
     test_source,
 )
+from abusedesk.detection.features.compiled import InlineFilter
 from abusedesk.detection.rules.diagnostics import Diagnostic
 from abusedesk.detection.rules.expressions import Checked
 from abusedesk.detection.rules.lint import Analysis, analyze
@@ -207,8 +209,15 @@ def _matcher(rules: list[CompiledRule]) -> Callable[[Row], list[RuleSpec]]:
     return matcher
 
 
+_serial = itertools.count()
+
+
 def _predicate(checked: Checked | None) -> Predicate:
-    return _always if checked is None else compile_checked(checked).test
+    """A feature filter: the compiled test, with its source for the fast path to inline."""
+    if checked is None:
+        return _always
+    expression, consts = test_source(checked, f"f{next(_serial)}_")
+    return InlineFilter(compile_checked(checked).test, expression, consts)
 
 
 def event_types(when: str) -> frozenset[str] | None:
