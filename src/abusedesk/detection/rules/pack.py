@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from abusedesk.detection.features.compiled import InlineFilter
 from abusedesk.detection.rules.compile import (
     CompiledExpression,
     Predicate,
@@ -21,7 +22,6 @@ from abusedesk.detection.rules.compile import (
     generated_function,
     test_source,
 )
-from abusedesk.detection.features.compiled import InlineFilter
 from abusedesk.detection.rules.diagnostics import Diagnostic
 from abusedesk.detection.rules.expressions import Checked
 from abusedesk.detection.rules.lint import Analysis, analyze
