@@ -18,6 +18,7 @@ filter is passed in the namespace or embedded with repr().
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,6 +47,7 @@ class FastPath:
             self._ns[f"R{g}"] = store.tables[self._table_of_group(g)].rows.get
         self._filters: dict[int, int] = {}
         self._inline: dict[str, str] = {}
+        self._shared: set[str] = set()  # filters used by several steps of the function built
         types = sorted({*plan.steps, *plan.reading})
         chunks = [
             self._function(f"_obs_{i}", plan.steps.get(t, ()), plan.reading_for(t))
@@ -99,13 +101,14 @@ class FastPath:
             lines.append(f"    r{g} = None if k{g} is None else R{g}(k{g})")
         if steps:
             lines.append("    nup = 0")
+            # A filter shared by several features (the same function: DetectionEngine compiles
+            # equal `where` texts once) runs at most once an event: f<i> holds its result.
+            uses = Counter(self._filter(s.where) for s in steps if s.where is not None)
+            self._shared = {name for name, n in uses.items() if n > 1}
             updates: list[str] = []
             for step in steps:
                 updates += self._update(step)
-            # A filter shared by several features (the same function: DetectionEngine compiles
-            # equal `where` texts once) runs at most once an event: f<i> holds its result.
-            used = sorted({self._filter(s.where) for s in steps if s.where is not None})
-            lines += [f"    {name.lower()} = None" for name in used]
+            lines += [f"    {name.lower()} = None" for name in sorted(self._shared)]
             lines += [*updates, "    if nup:", "        NOTE(nup, wl)"]
         names = [name_ for name_, _, _ in reading.outputs]
         for j, (_, code, i) in enumerate(reading.outputs):
@@ -138,9 +141,12 @@ class FastPath:
         test = f"{k} is not None"
         if step.where is not None:
             name = self._filter(step.where)
-            var = name.lower()
             call = self._inline.get(name) or f"{name}(row)"
-            test += f" and ({var} if {var} is not None else ({var} := ({call}) is True))"
+            if name in self._shared:
+                var = name.lower()
+                test += f" and ({var} if {var} is not None else ({var} := ({call}) is True))"
+            else:
+                test += f" and ({call}) is True"
         lines = [f"    if {test}:"]
         pad = "        "
         value = "1"
