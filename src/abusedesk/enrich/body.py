@@ -31,7 +31,7 @@ from abusedesk.enrich.lexicon import TOKEN_TABLE, word_tokens
 from abusedesk.enrich.urls import Link, default_shorteners, find_links, link_fields
 
 MAX_TEXT: Final = 4096  # characters scanned: a body is attacker-written and unbounded
-_SHORT: Final = 1024  # bytes; SMS-sized texts get the large cache, long emails a small one
+_SHORT: Final = 1024  # characters; SMS-sized texts get the large cache, long emails a small one
 _MASK: Final = bytes.maketrans(b"123456789", b"000000000")
 _LINK_FIELDS: Final = ("first_url_domain", "lookalike_brand")
 
@@ -111,7 +111,7 @@ def _links_and_template(masked_text: str) -> _Shared | None:
     only in link paths, and whether it is the text's own; None when a masked path turns out
     not to lie in a link (then only a full analysis is exact)."""
     pathless, positions, matches = _mask_paths(masked_text)
-    shared = _path_masked(pathless.encode("utf-8", "surrogatepass"), positions)
+    shared = _path_masked(pathless, positions)
     if shared is None:
         return None
     return _Shared(shared, all(_inert(masked_text, match) for match in matches))
@@ -178,7 +178,7 @@ def _vocabulary() -> _Vocabulary:
     return _Vocabulary(words, prefixes, anchors, otp_words, usable)
 
 
-def _path_masked(pathless: bytes, positions: tuple[int, ...]) -> Analysis | None:
+def _path_masked(pathless: str, positions: tuple[int, ...]) -> Analysis | None:
     """The analysis of a path-masked text, None when a masked path lies in no link. Cached:
     SMS-sized texts in a large cache, long emails in a small one."""
     if len(pathless) <= _SHORT:
@@ -186,8 +186,7 @@ def _path_masked(pathless: bytes, positions: tuple[int, ...]) -> Analysis | None
     return _pathless_long(pathless, positions)
 
 
-def _pathless(pathless: bytes, positions: tuple[int, ...]) -> Analysis | None:
-    text = pathless.decode("utf-8", "surrogatepass")
+def _pathless(text: str, positions: tuple[int, ...]) -> Analysis | None:
     links = find_links(text, default_shorteners())
     spans = [(link.start, link.end) for link in links]
     if not all(any(start <= p < end for start, end in spans) for p in positions):
