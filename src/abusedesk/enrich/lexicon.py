@@ -48,6 +48,9 @@ class Phrase:
     # A phrase that is one place of plain words matches exactly when one of them is a token of
     # the text, so finding its anchor is the whole test and no regex runs.
     is_word: bool
+    # Per place that every match goes through, tokens one of which a match leaves in the text
+    # (required_tokens): a text lacking all of one place's cannot match, and no regex runs.
+    required: tuple[frozenset[bytes], ...] = ()
 
     def search(self, lower_text: str) -> bool:
         # The left word boundary is checked here rather than with a leading (?<!\w): a pattern
@@ -58,6 +61,32 @@ class Phrase:
             if start == 0 or not _is_word_char(lower_text[start - 1]):
                 return True
         return False
+
+
+def required_tokens(text: str) -> tuple[frozenset[bytes], ...]:
+    """For each place of a phrase that a match must go through, the tokens of which a match
+    leaves at least one in the text's word set (lexicon.word_tokens).
+
+    A word matches a whole run of word characters (see vocabulary()); tokenising splits it at
+    a hyphen, a space or an ASCII apostrophe, and keeps a curly apostrophe inside the token. A
+    word with one joint therefore leaves its first or last part, its joined form, or its form
+    with a curly apostrophe. Places that are optional, a number, hold a `word*`, or a word with
+    two joints or more are left out: they require nothing that is cheap to state."""
+    required: list[frozenset[bytes]] = []
+    for slot in text.lower().split():
+        if (slot.endswith("?") and len(slot) > 1) or slot == NUMBER_SLOT:
+            continue
+        forms: set[bytes] = set()
+        for word in slot.split("|"):
+            parts = [p for p in re.split(r"['-]", word) if p]
+            if word.endswith("*") or len(parts) > 2:
+                break
+            forms.update(p.encode() for p in parts)
+            forms.add(word.replace("-", "").replace("'", "").encode())
+            forms.add(word.replace("-", "").replace("'", "’").encode())
+        else:
+            required.append(frozenset(forms))
+    return tuple(required)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -169,7 +198,8 @@ class Lexicon:
             for anchor in anchors:
                 by_anchor.setdefault(anchor, []).append(len(compiled))
             is_word = " " not in text.strip() and all(w.isalpha() for w in text.lower().split("|"))
-            compiled.append(Phrase(label, text, pattern, source, is_word))
+            required = () if is_word else required_tokens(text)
+            compiled.append(Phrase(label, text, pattern, source, is_word, required))
         self.phrases: tuple[Phrase, ...] = tuple(compiled)
         self.labels: tuple[str, ...] = tuple(dict.fromkeys(p.label for p in compiled))
         self._by_anchor = {a: tuple(ix) for a, ix in by_anchor.items()}
@@ -204,7 +234,11 @@ class Lexicon:
             candidates = sorted({i for a in hits for i in self._by_anchor[a]})
         for index in candidates:
             phrase = self.phrases[index]
-            if phrase.is_word or phrase.search(lower_text):
+            if phrase.is_word:
+                return phrase.label
+            if all(not place.isdisjoint(tokens) for place in phrase.required) and phrase.search(
+                lower_text
+            ):
                 return phrase.label
         return None
 
