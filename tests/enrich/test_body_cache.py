@@ -126,7 +126,12 @@ def test_a_path_word_in_a_lure_is_seen() -> None:
         "Get rich: bit.earn/5 a day",
         # a phrase that starts in the path
         "Dear customer, see bit.ly/verify-your-identity now",
-        "Shop at vape.example/e cig and more",
+        "Shop at bit.ly/e cig and more",
+        # a first part of a first word ("e" of "e-cig") followed by its joint in the path
+        "Shop at bit.ly/e-cig now",
+        "Shop at bit.ly/x/e-cigs/y now",
+        "Shop at bit.ly/e/abc now",
+        "Order at bit.ly/re-delivery fee today",
     ],
 )
 def test_each_edge_of_inert_paths(text: str) -> None:

@@ -20,7 +20,12 @@ import re
 from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
-from abusedesk.enrich.content import default_content_rules, phishing_lure, prohibited_category
+from abusedesk.enrich.content import (
+    ContentRules,
+    default_content_rules,
+    phishing_lure,
+    prohibited_category,
+)
 from abusedesk.enrich.fingerprint import (
     default_otp_keywords,
     is_otp_like,
@@ -148,7 +153,11 @@ def _inert(text: str, match: re.Match[str]) -> bool:
     tokens = set(path.lower().encode("ascii").translate(TOKEN_TABLE).split())
     if not vocabulary.otp_words.isdisjoint(tokens):
         return False
-    if vocabulary.anchors.isdisjoint(tokens):
+    hits = vocabulary.anchors.intersection(tokens)
+    if not hits:
+        return True
+    lower = path.lower()
+    if all(_no_joint_after(hit.decode(), lower, vocabulary.part_anchors) for hit in hits):
         return True
     rest = text[start:].lower()  # a phrase starting in the path may end after it
     rules = default_content_rules()
@@ -158,10 +167,21 @@ def _inert(text: str, match: re.Match[str]) -> bool:
     )
 
 
+def _no_joint_after(anchor: str, lower_path: str, part_anchors: frozenset[str]) -> bool:
+    """A part-only anchor ("e" of "e-cig") that no joint follows anywhere in the path, and
+    that does not end it (the text after may join it): no word can start there."""
+    return (
+        anchor in part_anchors
+        and not lower_path.endswith(anchor)
+        and f"{anchor}-" not in lower_path
+    )
+
+
 class _Vocabulary(NamedTuple):
     words: frozenset[bytes]  # every token a phrase word can match, at any place
     prefixes: tuple[bytes, ...]  # and the prefixes of `word*`
     anchors: frozenset[bytes]  # the tokens a phrase's first word can match
+    part_anchors: frozenset[str]  # of them, those that are only a first part (lexicon.py)
     otp_words: frozenset[bytes]
     usable: bool  # "x", the masked path's own token, is none of them
 
@@ -172,10 +192,21 @@ def _vocabulary() -> _Vocabulary:
     words = rules.prohibited.words | rules.lures.words
     prefixes = rules.prohibited.prefixes + rules.lures.prefixes
     anchors = rules.prohibited.anchors | rules.lures.anchors
+    part_anchors = (rules.prohibited.part_anchors | rules.lures.part_anchors) - {
+        anchor.decode() for anchor in anchors if not _only_part(anchor.decode(), rules)
+    }
     otp_words = default_otp_keywords().words
     x = b"x"
     usable = not (x in words or x in anchors or x in otp_words or x.startswith(prefixes))
-    return _Vocabulary(words, prefixes, anchors, otp_words, usable)
+    return _Vocabulary(words, prefixes, anchors, part_anchors, otp_words, usable)
+
+
+def _only_part(anchor: str, rules: ContentRules) -> bool:
+    """True when neither lexicon has the anchor as anything but a first part."""
+    return all(
+        anchor in lexicon.part_anchors or anchor.encode() not in lexicon.anchors
+        for lexicon in (rules.prohibited, rules.lures)
+    )
 
 
 def _path_masked(pathless: str, positions: tuple[int, ...]) -> Analysis | None:

@@ -107,6 +107,24 @@ def _word_regex(word: str) -> str:
     return "".join(out) + (r"\w*" if prefix else "")
 
 
+def _part_anchors(phrases: Iterable[str]) -> frozenset[str]:
+    """Anchors that are only the first part of a first word with a joint ("e" of "e-cig", "it"
+    of "it's"): a match can start at such a token only where a joint follows it, so a text in
+    which it is followed by another character cannot start that word there."""
+    parts: set[str] = set()
+    whole: set[str] = set()
+    for text in phrases:
+        slots = text.lower().split()
+        for word in slots[0].rstrip("?").split("|") if slots else ():
+            pieces = re.split(r"['-]", word)
+            if len(pieces) > 1:
+                parts.add(pieces[0])
+            for anchor in _anchors(word):
+                if len(pieces) == 1 or anchor.decode() != pieces[0]:
+                    whole.add(anchor.decode())
+    return frozenset(parts - whole)
+
+
 def _anchors(word: str) -> set[bytes]:
     """Tokens under which a first-place word is found (tokenising splits on - and ')."""
     first = re.split(r"['-]", word)[0]
@@ -205,6 +223,7 @@ class Lexicon:
         self._by_anchor = {a: tuple(ix) for a, ix in by_anchor.items()}
         self._anchors = frozenset(self._by_anchor)
         self.words, self.prefixes = vocabulary(p.text for p in compiled)
+        self.part_anchors = _part_anchors(p.text for p in compiled)
 
     @property
     def anchors(self) -> frozenset[bytes]:
