@@ -85,11 +85,6 @@ _THREE_DIGITS: Final = re.compile(r"\d{3}")
 _CODE_REACH: Final = 13
 
 
-class _Shared(NamedTuple):
-    analysis: Analysis  # of the path-masked text
-    inert: bool  # and it holds for the text itself, word lists included
-
-
 def _mask_paths(text: str) -> tuple[str, tuple[int, ...], list[re.Match[str]]]:
     """The text with every link path replaced by "/x", where each "/x" starts, and the
     matches of the paths."""
@@ -109,17 +104,6 @@ def _mask_paths(text: str) -> tuple[str, tuple[int, ...], list[re.Match[str]]]:
         last = match.end()
     parts.append(text[last:])
     return "".join(parts), tuple(positions), matches
-
-
-def _links_and_template(masked_text: str) -> _Shared | None:
-    """The analysis of the text with its link paths masked, shared by every text that differs
-    only in link paths, and whether it is the text's own; None when a masked path turns out
-    not to lie in a link (then only a full analysis is exact)."""
-    pathless, positions, matches = _mask_paths(masked_text)
-    shared = _path_masked(pathless, positions)
-    if shared is None:
-        return None
-    return _Shared(shared, all(_inert(masked_text, match) for match in matches))
 
 
 def _inert(text: str, match: re.Match[str]) -> bool:
@@ -254,11 +238,16 @@ def _analyse_masked(masked_text: str) -> Analysis:
     """analyse() of a digit-masked text: the analysis of its path-masked form when its paths
     are inert, else that form's link and template fields with the word lists read on the
     text itself, else (a masked path outside every link) its own full analysis."""
-    shared = _links_and_template(masked_text)
-    if shared is None:
+    # Shared by every text that differs only in link paths (None: a masked path turned out
+    # not to lie in a link; then only the text's own analysis is exact).
+    pathless, positions, matches = _mask_paths(masked_text)
+    base = _path_masked(pathless, positions)
+    if base is None:
         return _analyse_whole(masked_text)
-    base, inert = shared
-    if inert:
+    for match in matches:
+        if not _inert(masked_text, match):
+            break
+    else:
         return base
     category, lure, otp = _own_words(masked_text)
     fields = {k: v for k, v in base.fields.items() if k not in _TEXT_FIELDS}
