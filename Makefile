@@ -6,7 +6,7 @@ PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Tests use both cores; each pytest worker gets its own database.
 WORKERS ?= 2
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres services bench docs clean
+.PHONY: install demo test lint typecheck test-sqlite test-postgres services bench bench-instructions docs clean
 
 $(BIN)/abusedesk: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: install
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/enrich.py
 	$(BIN)/python bench/sim.py
+
+# Detection cost in CPU instructions per event (callgrind): stable where wall-clock figures drift.
+# Needs valgrind; a few minutes.
+bench-instructions: install
+	$(BIN)/python bench/instructions.py
 
 docs: install
 	$(BIN)/python -m abusedesk.settings > docs/settings.md
