@@ -201,12 +201,18 @@ def _path_masked(pathless: str, positions: tuple[int, ...]) -> Analysis | None:
     return _pathless_long(pathless, positions)
 
 
-def _pathless(text: str, positions: tuple[int, ...]) -> Analysis | None:
-    links = find_links(text, default_shorteners())
-    spans = [(link.start, link.end) for link in links]
-    if not all(any(start <= p < end for start, end in spans) for p in positions):
+def _links_of_masked(pathless: str, positions: tuple[int, ...]) -> list[Link] | None:
+    """The links of a path-masked text, or None when a masked path ("/x" at each position)
+    lies in no link: then the masking changed what the text says and cannot be shared."""
+    links = find_links(pathless, default_shorteners())
+    if not all(any(link.start <= p < link.end for link in links) for p in positions):
         return None
-    return _analyse_links(text, links, masked=True)
+    return links
+
+
+def _pathless(text: str, positions: tuple[int, ...]) -> Analysis | None:
+    links = _links_of_masked(text, positions)
+    return None if links is None else _analyse_links(text, links, masked=True)
 
 
 _pathless_short = lru_cache(maxsize=32768)(_pathless)
@@ -271,11 +277,8 @@ def _exact_links(text: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=4096)
 def _exact_links_masked(pathless: str, positions: tuple[int, ...]) -> dict[str, Any] | None:
-    shorteners = default_shorteners()
-    links = find_links(pathless, shorteners)
-    if not all(any(link.start <= p < link.end for link in links) for p in positions):
-        return None
-    return link_fields(links, shorteners)
+    links = _links_of_masked(pathless, positions)
+    return None if links is None else link_fields(links, default_shorteners())
 
 
 def text_fields(text: str) -> dict[str, Any]:

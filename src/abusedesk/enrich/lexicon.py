@@ -13,7 +13,7 @@ The phrase syntax is documented in data/prohibited_content.yaml.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -63,6 +63,20 @@ class Phrase:
         return False
 
 
+def _word_places(text: str) -> Iterator[tuple[bool, list[str]]]:
+    """(optional, alternative words) for each place of a phrase that holds words (not {n})."""
+    for slot in text.lower().split():
+        optional = slot.endswith("?") and len(slot) > 1
+        body = slot[:-1] if optional else slot
+        if body != NUMBER_SLOT:
+            yield optional, body.split("|")
+
+
+def _parts(word: str) -> list[str]:
+    """The pieces of a word between its joints (- and '), as tokenising may split them."""
+    return [p for p in re.split(r"['-]", word) if p]
+
+
 def required_tokens(text: str) -> tuple[frozenset[bytes], ...]:
     """For each place of a phrase that a match must go through, the tokens of which a match
     leaves at least one in the text's word set (lexicon.word_tokens).
@@ -73,12 +87,12 @@ def required_tokens(text: str) -> tuple[frozenset[bytes], ...]:
     with a curly apostrophe. Places that are optional, a number, hold a `word*`, or a word with
     two joints or more are left out: they require nothing that is cheap to state."""
     required: list[frozenset[bytes]] = []
-    for slot in text.lower().split():
-        if (slot.endswith("?") and len(slot) > 1) or slot == NUMBER_SLOT:
+    for optional, words in _word_places(text):
+        if optional:
             continue
         forms: set[bytes] = set()
-        for word in slot.split("|"):
-            parts = [p for p in re.split(r"['-]", word) if p]
+        for word in words:
+            parts = _parts(word)
             if word.endswith("*") or len(parts) > 2:
                 break
             forms.update(p.encode() for p in parts)
@@ -186,13 +200,10 @@ def vocabulary(phrases: Iterable[str]) -> tuple[frozenset[bytes], tuple[bytes, .
     words: set[bytes] = set()
     prefixes: set[bytes] = set()
     for text in phrases:
-        for slot in text.lower().split():
-            body = slot[:-1] if slot.endswith("?") and len(slot) > 1 else slot
-            if body == NUMBER_SLOT:
-                continue
-            for word in body.split("|"):
+        for _optional, place in _word_places(text):
+            for word in place:
                 core = word.removesuffix("*")
-                parts = [p.encode() for p in re.split(r"['-]", core) if p]
+                parts = [p.encode() for p in _parts(core)]
                 joined = core.replace("-", "").replace("'", "").encode()
                 if word.endswith("*"):
                     words.update(parts[:-1])

@@ -115,12 +115,10 @@ def compile_checked(checked: Checked) -> CompiledExpression:
         "    _get = row.get\n"
         f"    return {test}\n"
     )
-    namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **gen.consts}
     try:
-        code = compile(source, "<abusedesk rule expression>", "exec")
+        namespace = _run(source, gen.consts, "<abusedesk rule expression>")
     except (SyntaxError, RecursionError, MemoryError) as exc:  # pragma: no cover - depth guard
         raise ExpressionInvalid(checked.text, ()) from exc
-    exec(code, namespace)  # noqa: S102 - source built from our templates only (see module doc)
     return CompiledExpression(
         checked.text,
         source,
@@ -143,9 +141,15 @@ def test_source(checked: Checked, prefix: str) -> tuple[str, dict[str, Any]]:
 
 def generated_function(source: str, name: str, consts: dict[str, Any]) -> Any:
     """Compile generated source (built from this module's templates) with its constants."""
+    return _run(source, consts, "<abusedesk rule pack>")[name]
+
+
+def _run(source: str, consts: dict[str, Any], filename: str) -> dict[str, Any]:
+    """Execute generated source with its constants and the few builtins it may name."""
     namespace: dict[str, Any] = {"__builtins__": _BUILTINS, **consts}
-    exec(compile(source, "<abusedesk rule pack>", "exec"), namespace)  # noqa: S102 - see test_source
-    return namespace[name]
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - source built from our templates only (see module doc)
+    return namespace
 
 
 # -- runtime helpers (referenced from generated code as constants) -----------------------------
