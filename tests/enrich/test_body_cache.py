@@ -72,7 +72,8 @@ _HOSTS = st.sampled_from(["bit.ly", "shop.example.com", "acct-verify.top", "payp
                           "code.es", "win.cash", "example.co.uk"])  # fmt: skip
 _AFTER = st.sampled_from(["", " ", ". ", ", ", "!", "\n", "é", "ñandu", "-", "x", "0", " 123456",
                           " 12345678 ", "?q=1", "#frag", ")", " code 0000", "’s"])  # fmt: skip
-_WORDS = st.sampled_from([*_RULES_WORDS, "hi", "Ana", "your", "order", "at", "is", "is:", "to", "call", "<#>", "código", "000-000", "4821", "£50", "has been"])  # fmt: skip
+_WORDS = st.sampled_from([*_RULES_WORDS, "hi", "Ana", "your", "order", "at", "is", "is:", "to", "call", "<#>", "código", "000-000", "4821", "£50", "has been",
+                          "S1234567", "#T0042", "(AB12)", "x9.", "ref:A1", "Q1,", "otp1", "T5-12", "A1b2c3", "e2e", "a1.b", "k12@", "'Z9'", "9k", "pin4821"])  # fmt: skip
 
 
 @st.composite
@@ -124,8 +125,32 @@ def test_a_path_word_in_a_lure_is_seen() -> None:
         "Su bit.ly/código de acceso es el siguiente: 482913",
         # the code's look-back window ends on the path's last word, "to": not a passcode
         "Your code bit.ly/to          482913",
+        # ... and after a word between them it is that word: the path is not read
+        "Your code bit.ly/to ref 482913",
+        "Your code bit.ly/to\tref: 482913",
+        "Your code bit.ly/to: 482913",
+        # a passcode word in the path, with a code elsewhere in the text and without one
+        "Sign in at bit.ly/login then enter 482913",
+        "Sign in at bit.ly/login now",
+        "Use bit.ly/login/x-code and 482913",
         # the label before the path ends a phrase word that a number in the path completes
         "Get rich: bit.earn/5 a day",
+        # ... or that the path's first word continues ("investing in crypto"), or does not
+        "Start investing.in/crypto today",
+        "Start investing.in/-/bitcoin today",
+        "Start investing.in/_bitcoin today",
+        "Start investing.in/m/crypto today",
+        "Shop harborpost.in/m/SQTJ0Q now",
+        # standalone ids (letters and digits) share one analysis; ids in links, addresses,
+        # numbers and codes do not stand alone
+        "Your order S1234567 has shipped: bluecart.com/t/ab12",
+        "Receipt #T0042, total $12. Code 4821 (ref A1) at bit.ly/x",
+        "Your code: A1 482913",
+        "call AB12 482913 to verify",
+        "Write to a1b2@mail.example.com or visit S12.example.com",
+        "Ref S1.5 or S1-2 or S1_2 or S1/2 or S1.com",
+        "Order (X9) and [Y8] and 'Z7' and \"W6\": done.",
+        "Order X9. Next X9:8 then X9:",
         # a phrase that starts in the path
         "Dear customer, see bit.ly/verify-your-identity now",
         "Shop at bit.ly/e cig and more",
@@ -156,3 +181,34 @@ def test_a_label_that_a_number_in_the_path_completes(monkeypatch: pytest.MonkeyP
     finally:
         monkeypatch.undo()
         body.cache_clear()
+
+
+def test_an_id_a_word_prefix_reads_is_not_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A custom list with `word*` can read an id ("ab*" matches "AB12"): such an id keeps
+    its letters in the shared form, and a form a prefix could read after masking ("q*") is
+    not made."""
+    for phrase, text in (
+        ("ab*", "Call ref AB12 now at bit.ly/x"),
+        ("q*", "Call ref AB12 at bit.ly/x"),
+    ):
+        custom = ContentRules(
+            prohibited=parse_prohibited(f"categories:\n  gambling:\n    - call ref {phrase}\n"),
+            lures=parse_lures("account locked\n"),
+        )
+        monkeypatch.setattr(body, "default_content_rules", lambda custom=custom: custom)
+        body.cache_clear()
+        try:
+            other = text.replace("AB12", "CD34")
+            for each in (text, other):
+                assert dict(text_fields(each)) == reference(each), each
+        finally:
+            monkeypatch.undo()
+            body.cache_clear()
+
+
+def test_texts_that_differ_in_ids_share_one_analysis() -> None:
+    body.cache_clear()
+    first = text_fields("Your order S1234567 has shipped. Track it at bluecart.com/t/p74Q6r")
+    second = text_fields("Your order K7654321 has shipped. Track it at bluecart.com/t/zz81Qa")
+    assert first is second  # one cached analysis, not two equal ones
+    assert body._ids_short.cache_info().currsize == 1

@@ -32,7 +32,7 @@ _TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "dr"})
 _PUNCT: Final = ",.!?:;"
 # A 4-8 digit code: not part of a longer number or of a word ("RP176781" is a voucher), not an
 # amount (£1000), a date (31/12/2024), a time or a decimal; or the 3-3 split ("123-456").
-_CODE: Final = re.compile(r"(?<![\w/.,£$€])(?:\d{4,8}|\d{3}-\d{3})(?![\d/:,]|\.\d)")
+CODE: Final = re.compile(r"(?<![\w/.,£$€])(?:\d{4,8}|\d{3}-\d{3})(?![\d/:,]|\.\d)")
 # A number after these words is where to send or call, not a code ("text MIX to 85069").
 _NOT_A_CODE_AFTER: Final = frozenset(
     {"to", "call", "txt", "text", "dial", "tel", "ph", "at", "box"}
@@ -148,13 +148,13 @@ def is_otp_like(lower_text: str, tokens: set[bytes], keywords: OtpKeywords) -> b
     regex starts with a lookbehind tried at every position."""
     # "<#>" opens Android SMS Retriever messages, which exist only to carry a passcode
     # ("<#> Acme: use 876041 to sign in"), whatever words surround it.
-    if lower_text.startswith("<#>") and _CODE.search(lower_text):
+    if lower_text.startswith("<#>") and CODE.search(lower_text):
         return True
     if keywords.words.isdisjoint(tokens) and (
         lower_text.isascii() or not any(s in lower_text for s in keywords.substrings)
     ):
         return False
-    for match in _CODE.finditer(lower_text):
+    for match in CODE.finditer(lower_text):
         before = lower_text[max(0, match.start() - 12) : match.start()].split()
         if not before or before[-1].strip(":") not in _NOT_A_CODE_AFTER:
             return True
