@@ -293,6 +293,11 @@ def test_a_bug_halfway_leaves_the_row_as_it_was(monkeypatch: pytest.MonkeyPatch)
     fresh.enrich_into(sms("+37122345678"), row)
     assert row == {"id": "e1", "type": "message", "to": "+37122345678", "hour_utc": 12}
     assert fresh.failures == 1
+    # A row that already held enrichment names (as None), as the detection engine's do.
+    full: dict[str, object] = {"id": "e1", "to_country": None, "counterparty": None}
+    fresh.enrich_into(sms("+37122345678"), full)
+    assert full == {"id": "e1", "to_country": None, "counterparty": None, "hour_utc": 12}
+    assert fresh.failures == 2
     plain = Enricher()
     event = sms("+37122345678")
     into: dict[str, object] = {"id": "x"}

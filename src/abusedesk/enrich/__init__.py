@@ -34,6 +34,7 @@ from abusedesk.enrich.email import (
     recipient_fields,
     sender_fields,
 )
+from abusedesk.enrich.fields import ENRICHED_FIELDS
 from abusedesk.enrich.fingerprint import default_otp_keywords
 from abusedesk.enrich.number_blocks import BLOCK_DIGITS, block_shares
 from abusedesk.enrich.phone import CALLING_CODE_REGIONS, classify_e164, e164_digits, sender_kind
@@ -134,7 +135,9 @@ class Enricher:
     def enrich_into(self, event: Event, out: dict[str, Any]) -> None:
         """enrich(), written straight into `out` (the detection engine's row, which holds the
         event's own fields: no enrichment field has the name of one, see fields.py). On a
-        failure the keys it added are taken out again, leaving hour_utc as enrich() would."""
+        failure the keys it added are taken out again and enrichment fields the row already
+        held (as None: the engine's rows hold every name its rules read) are None again,
+        leaving hour_utc as enrich() would."""
         ts = event.ts
         size = len(out)
         try:
@@ -148,6 +151,9 @@ class Enricher:
             self.failures += 1
             for key in list(out)[size:]:
                 del out[key]
+            for key in ENRICHED_FIELDS:
+                if key in out:
+                    out[key] = None
             if isinstance(ts, datetime):
                 out["hour_utc"] = ts.hour
 

@@ -10,6 +10,7 @@ import pytest
 
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules import CompiledPack, RuleFailed
+from abusedesk.detection.rules.pack import load_pack_text
 from abusedesk.events.schema import validate_event
 from abusedesk.sim.generator import generate
 
@@ -38,3 +39,40 @@ def test_a_row_of_the_wrong_shape_names_the_rule(etype: str | None) -> None:
         row["type"] = etype
     with pytest.raises(RuleFailed, match="sms-pumping-burst"):
         compiled.match(row)
+
+
+# Tests of `type` in every position the per-type matchers decide at generation time, and some
+# they must leave alone (reversed operands, NOT, a NULL in the list).
+TYPE_RULES = [
+    "type = 'message' AND price >= 1",
+    "type IN ('message', 'call') AND price >= 1",
+    "type = 'delivery' OR price >= 5",
+    "(type = 'message' OR type = 'call') AND NOT (type = 'call' AND price >= 9)",
+    "type IN ('delivery', NULL) OR price >= 7",
+    "'message' = type AND price >= 2",
+    "NOT type = 'message'",
+    "type <> 'message' AND price >= 1",
+    "type = 'call'",
+    "price >= 3 OR type = 'message'",
+]
+
+
+def _type_pack() -> CompiledPack:
+    rules = "".join(
+        f"  - id: r{i}\n    description: d\n    policy: p\n    severity: low\n"
+        f'    when: "{when}"\n    verdict: review\n    case: {{queue: q, priority: P3}}\n'
+        for i, when in enumerate(TYPE_RULES)
+    )
+    analysis = load_pack_text(f"rules:\n{rules}", "types.yaml")
+    assert analysis.ok, analysis.diagnostics
+    return CompiledPack.from_analysis(analysis)
+
+
+@pytest.mark.parametrize("etype", ["message", "call", "delivery", "report"])
+@pytest.mark.parametrize("price", [None, 0, 1, 2, 3, 5, 7, 9])
+def test_type_tests_decided_per_matcher_equal_each_rule(etype: str, price: int | None) -> None:
+    compiled = _type_pack()
+    row = {"type": etype, "price": price}
+    expected = [rule.spec for rule in compiled.rules if rule.condition.test(row)]
+    assert compiled.matcher(etype)(row) == expected
+    assert compiled.match(row) == expected

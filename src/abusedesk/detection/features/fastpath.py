@@ -46,30 +46,45 @@ class FastPath:
             # bound once: a group never replaces its `rows` dict
             self._ns[f"R{g}"] = store.tables[self._table_of_group(g)].rows.get
         self._filters: dict[int, int] = {}
-        self._inline: dict[str, str] = {}
+        self._inline: dict[tuple[str, bool], str] = {}
         self._shared: set[str] = set()  # filters used by several steps of the function built
+        self._full = False  # building the full-row variant (see below)
+        self._uses_get = False  # the function built calls `_get`
+        # Every name a full-row function reads with row[name]: what a full row must hold.
+        self.columns: set[str] = set()
         types = sorted({*plan.steps, *plan.reading})
-        chunks = [
-            self._function(f"_obs_{i}", plan.steps.get(t, ()), plan.reading_for(t))
-            for i, t in enumerate(types)
-        ]
-        chunks.append(self._function("_obs_other", (), plan.other))
+        chunks: list[str] = []
+        # Two variants per type: for any row (row.get), and for full rows that hold every
+        # name of `columns` (row[name], None where absent), as the detection engine builds
+        # them: a subscript costs a third of a `get` call.
+        for full in (False, True):
+            self._full = full
+            suffix = "_full" if full else ""
+            chunks += [
+                self._function(f"_obs_{i}{suffix}", plan.steps.get(t, ()), plan.reading_for(t))
+                for i, t in enumerate(types)
+            ]
+            chunks.append(self._function(f"_obs_other{suffix}", (), plan.other))
         self.source = "\n\n".join(chunks)
         exec(compile(self.source, "<abusedesk.features.fastpath>", "exec"), self._ns)  # noqa: S102 - generated from the plan only, see module docstring
         self.by_type: dict[str, Observe] = {t: self._ns[f"_obs_{i}"] for i, t in enumerate(types)}
         self.other: Observe = self._ns["_obs_other"]
+        self.by_type_full: dict[str, Observe] = {
+            t: self._ns[f"_obs_{i}_full"] for i, t in enumerate(types)
+        }
+        self.other_full: Observe = self._ns["_obs_other_full"]
 
     def _table_of_group(self, g: int) -> int:
         return next(t for t, spec in enumerate(self._plan.tables) if spec.group == g)
 
     def _function(self, name: str, steps: tuple[Step, ...], reading: Reading) -> str:
         plan = self._plan
+        self._uses_get = False
         lines = [
             f"def {name}(row):",
             "    ts = row['ts']",
             "    if ts.tzinfo is None:",
             "        raise ValueError('event ts must be timezone-aware (UTC)')",
-            "    _get = row.get",
             "    f = ts.timestamp()",
             "    sec = int(f)",
             "    if sec > f:",
@@ -88,9 +103,9 @@ class FastPath:
         for g in groups:
             cols = plan.groups[g]
             if len(cols) == 1:
-                lines.append(f"    k{g} = row.get({cols[0]!r})")
+                lines.append(f"    k{g} = {self._column(cols[0])}")
             else:
-                values = ", ".join(f"row.get({c!r})" for c in cols)
+                values = ", ".join(self._column(c) for c in cols)
                 lines.append(f"    v = ({values})")
                 lines.append(f"    k{g} = None if None in v else v")
         windows = [plan.tables[t] for t in tables if plan.tables[t].kind != "age"]
@@ -120,18 +135,40 @@ class FastPath:
         # A dict display with constant keys is built presized, unlike 20 single stores.
         items = ", ".join(f"{name_!r}: o{j}" for j, name_ in enumerate(names))
         lines.append(f"    return {{{items}}}")
+        if self._uses_get:  # an inlined filter reads with `_get`
+            lines.insert(1, "    _get = row.get")
         return "\n".join(lines)
+
+    def _column(self, column: str) -> str:
+        """Python reading one of the row's columns in the function being built."""
+        if self._full:
+            self.columns.add(column)
+            return f"row[{column!r}]"
+        return f"row.get({column!r})"
 
     def _filter(self, fn: Any) -> str:
         index = self._filters.setdefault(id(fn), len(self._filters))
         name = f"F{index}"
         self._ns[name] = fn
-        if isinstance(fn, InlineFilter) and name not in self._inline:
+        if isinstance(fn, InlineFilter) and (name, self._full) not in self._inline:
             # Its own expression in the generated code, its constants in the namespace (the
             # expression is the rule compiler's, from our templates, never user text).
             self._ns.update(fn.consts)
-            self._inline[name] = fn.expression
+            if self._full and fn.full_expression is not None:
+                self.columns.update(fn.columns)
+                self._inline[name, True] = fn.full_expression
+            else:
+                self._inline[name, self._full] = fn.expression
         return name
+
+    def _inline_call(self, name: str) -> str:
+        """The filter's test in the function being built: inline, or a call."""
+        inline = self._inline.get((name, self._full))
+        if inline is None:
+            return f"{name}(row)"
+        if "_get(" in inline:
+            self._uses_get = True
+        return inline
 
     def _update(self, step: Step) -> list[str]:
         table = self._plan.tables[step.table]
@@ -141,7 +178,7 @@ class FastPath:
         test = f"{k} is not None"
         if step.where is not None:
             name = self._filter(step.where)
-            call = self._inline.get(name) or f"{name}(row)"
+            call = self._inline_call(name)
             if name in self._shared:
                 var = name.lower()
                 test += f" and ({var} if {var} is not None else ({var} := ({call}) is True))"
@@ -151,7 +188,7 @@ class FastPath:
         pad = "        "
         value = "1"
         if step.of is not None:
-            lines += [f"        v = row.get({step.of!r})", "        if v is not None:"]
+            lines += [f"        v = {self._column(step.of)}", "        if v is not None:"]
             pad, value = "            ", "v"
         if table.kind == "age":  # [first, last]: only a new key or an earlier ts needs add()
             return [

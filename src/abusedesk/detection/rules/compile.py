@@ -43,8 +43,8 @@ __all__ = [
     "ExpressionInvalid",
     "compile_checked",
     "compile_expression",
+    "condition_source",
     "generated_function",
-    "test_source",
     "to_duckdb_sql",
 ]
 
@@ -129,13 +129,24 @@ def compile_checked(checked: Checked) -> CompiledExpression:
     )
 
 
-def test_source(checked: Checked, prefix: str) -> tuple[str, dict[str, Any]]:
+def condition_source(
+    checked: Checked, prefix: str, event_type: str | None = None, *, full_rows: bool = False
+) -> tuple[str, dict[str, Any]]:
     """The Python expression of "the condition is TRUE" over `row` (read with a local `_get =
     row.get`), and the constants it names, all starting with `_k<prefix>` / `_t<prefix>`: for
-    callers that put several conditions into one generated function (CompiledPack)."""
+    callers that put several conditions into one generated function (CompiledPack).
+
+    `event_type`: the code runs only on rows of that type, so a test of `type` against
+    literals (`type = 'message'`, `type IN (...)`) where a condition must be TRUE is decided
+    here instead of on every row.
+
+    `full_rows`: the code runs only on rows that hold every name it reads (absent = None
+    there, not a missing key), so it reads `row['name']` instead of calling `_get`: the
+    detection engine builds its rows that way (DetectionEngine.row). A missing name raises
+    KeyError."""
     if not checked.ok or checked.tree is None:
         raise ExpressionInvalid(checked.text, checked.diagnostics)
-    gen = _Gen(checked, prefix)
+    gen = _Gen(checked, prefix, event_type, full_rows=full_rows)
     return gen.test(checked.tree), gen.consts
 
 
@@ -254,11 +265,20 @@ def literal_value(node: exp.Expression) -> tuple[bool, Any]:
 
 
 class _Gen:
-    def __init__(self, checked: Checked, prefix: str = "") -> None:
+    def __init__(
+        self,
+        checked: Checked,
+        prefix: str = "",
+        event_type: str | None = None,
+        *,
+        full_rows: bool = False,
+    ) -> None:
         self.checked = checked
         self.consts: dict[str, Any] = {}
         self.n = 0
         self.prefix = prefix
+        self.event_type = event_type
+        self.full_rows = full_rows
 
     def tmp(self) -> str:
         self.n += 1
@@ -290,9 +310,21 @@ class _Gen:
         """
         if isinstance(node, exp.Paren):
             return self.test(node.this)
-        if isinstance(node, (exp.And, exp.Or)):
-            word = " and " if isinstance(node, exp.And) else " or "
-            return "(" + word.join(self.test(part) for part in _flatten(node, type(node))) + ")"
+        if isinstance(node, exp.And):
+            parts = [self.test(part) for part in _flatten(node, exp.And)]
+            if "False" in parts:
+                return "False"
+            kept = [part for part in parts if part != "True"]
+            return "(" + " and ".join(kept) + ")" if kept else "True"
+        if isinstance(node, exp.Or):
+            parts = [self.test(part) for part in _flatten(node, exp.Or)]
+            if "True" in parts:
+                return "True"
+            kept = [part for part in parts if part != "False"]
+            return "(" + " or ".join(kept) + ")" if kept else "False"
+        known = self.type_test(node)
+        if known is not None:
+            return known
         if isinstance(node, exp.Not):
             return f"({self.emit(node.this)} is False)"
         if isinstance(node, exp.Is):
@@ -307,6 +339,20 @@ class _Gen:
                 value = self.tmp()
                 return f"(({value} := {left}) is not None and {value} {op} {lit})"
         return f"({self.emit(node)} is True)"
+
+    def type_test(self, node: exp.Expression) -> str | None:
+        """ "True" / "False" for `type = 'lit'` or `type IN ('lit', ...)` when the event type is
+        known (see condition_source); None otherwise. Exact: the row's type is that text."""
+        if self.event_type is None or not isinstance(node, (exp.EQ, exp.In)):
+            return None
+        subject = node.this
+        if not (isinstance(subject, exp.Column) and not subject.table and subject.name == "type"):
+            return None
+        items = [node.expression] if isinstance(node, exp.EQ) else node.expressions
+        values = [literal_value(item) for item in items]
+        if not items or not all(ok and isinstance(v, str) for ok, v in values):
+            return None  # NULLs, numbers or expressions: left to the general code
+        return str(any(v == self.event_type for _, v in values))
 
     def literal(self, value: Any) -> str:
         if isinstance(value, float) and not math.isfinite(value):
@@ -472,7 +518,7 @@ def _cast(g: _Gen, node: exp.Expression) -> str:
 
 
 def _column(g: _Gen, node: exp.Expression) -> str:
-    return f"_get({node.name!r})"
+    return f"row[{node.name!r}]" if g.full_rows else f"_get({node.name!r})"
 
 
 _EMITTERS: Final[dict[type[exp.Expression], Callable[[_Gen, exp.Expression], str]]] = {

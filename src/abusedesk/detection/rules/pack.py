@@ -19,8 +19,8 @@ from abusedesk.detection.rules.compile import (
     Predicate,
     Row,
     compile_checked,
+    condition_source,
     generated_function,
-    test_source,
 )
 from abusedesk.detection.rules.diagnostics import Diagnostic
 from abusedesk.detection.rules.expressions import Checked
@@ -95,7 +95,17 @@ class CompiledRule:
 class CompiledPack:
     """Every expression of a valid pack compiled once, ready to run many times."""
 
-    __slots__ = ("_by_type", "_matchers", "_pairs", "features", "pack", "rule_types", "rules")
+    __slots__ = (
+        "_by_type",
+        "_matchers",
+        "_matchers_full",
+        "_pairs",
+        "columns",
+        "features",
+        "pack",
+        "rule_types",
+        "rules",
+    )
 
     def __init__(
         self, pack: RulePack, features: dict[str, CompiledFeature], rules: tuple[CompiledRule, ...]
@@ -129,7 +139,17 @@ class CompiledPack:
             ]
             for etype in EVENT_TYPES
         }
-        self._matchers = {etype: _matcher(chosen) for etype, chosen in admitted.items()}
+        self._matchers = {
+            etype: _matcher(chosen, etype, full_rows=False) for etype, chosen in admitted.items()
+        }
+        # The same for rows that hold every name the rules read (see matcher()).
+        self._matchers_full = {
+            etype: _matcher(chosen, etype, full_rows=True) for etype, chosen in admitted.items()
+        }
+        # Every name a rule reads: what a full row must hold.
+        self.columns: frozenset[str] = frozenset().union(
+            *(rule.condition.references for rule in rules)
+        )
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> CompiledPack:
@@ -170,10 +190,17 @@ class CompiledPack:
                 pass  # the loop below names the rule that fails
         return self._match_each(row)
 
-    def matcher(self, event_type: str) -> Callable[[Row], list[RuleSpec]]:
+    def matcher(
+        self, event_type: str, *, full_rows: bool = False
+    ) -> Callable[[Row], list[RuleSpec]]:
         """match() for rows of one event type. It raises TypeError, AttributeError or ValueError
-        on a row of the wrong shape; match() of that row then names the rule."""
-        return self._matchers.get(event_type) or self._match_each
+        on a row of the wrong shape; match() of that row then names the rule.
+
+        `full_rows`: for rows that hold every name of `columns` (None where a value is absent),
+        as the detection engine builds them: the rules then read `row[name]`, cheaper than a
+        `get` call, and a row missing a name raises KeyError."""
+        found = (self._matchers_full if full_rows else self._matchers).get(event_type)
+        return found or self._match_each
 
     def _match_each(self, row: Row) -> list[RuleSpec]:
         matched: list[RuleSpec] = []
@@ -194,14 +221,28 @@ class CompiledPack:
         return {rule.spec.id: rule.condition.evaluate(row) for rule in self.rules}
 
 
-def _matcher(rules: list[CompiledRule]) -> Callable[[Row], list[RuleSpec]]:
-    lines = ["def _match(row):", "    _get = row.get", "    out = []"]
+def _matcher(
+    rules: list[CompiledRule], event_type: str, *, full_rows: bool
+) -> Callable[[Row], list[RuleSpec]]:
+    """The rules' tests for rows of `event_type`, in order, as one generated function. Their
+    tests of `type` are decided as it is generated (most rules start `type = '…' AND`)."""
+    lines = ["def _match(row):"]
+    if not full_rows:
+        lines.append("    _get = row.get")
+    lines.append("    out = []")
     consts: dict[str, Any] = {}
     for i, rule in enumerate(rules):
-        expression, names = test_source(rule.condition.checked, f"r{i}_")
+        expression, names = condition_source(
+            rule.condition.checked, f"r{i}_", event_type, full_rows=full_rows
+        )
+        if expression == "False":
+            continue
         consts.update(names)
         consts[f"_rule{i}"] = rule.spec
-        lines += [f"    if {expression}:", f"        out.append(_rule{i})"]
+        if expression == "True":
+            lines.append(f"    out.append(_rule{i})")
+        else:
+            lines += [f"    if {expression}:", f"        out.append(_rule{i})"]
     lines.append("    return out")
     matcher: Callable[[Row], list[RuleSpec]] = generated_function(
         "\n".join(lines), "_match", consts
@@ -216,8 +257,18 @@ def _predicate(checked: Checked | None) -> Predicate:
     """A feature filter: the compiled test, with its source for the fast path to inline."""
     if checked is None:
         return _always
-    expression, consts = test_source(checked, f"f{next(_serial)}_")
-    return InlineFilter(compile_checked(checked).test, expression, consts)
+    prefix = f"f{next(_serial)}_"
+    expression, consts = condition_source(checked, prefix)
+    full_expression, full_consts = condition_source(checked, prefix, full_rows=True)
+    # The same generator over the same tree makes the same constants, in the same order.
+    assert full_consts.keys() == consts.keys()
+    return InlineFilter(
+        compile_checked(checked).test,
+        expression,
+        consts,
+        full_expression=full_expression,
+        columns=checked.references,
+    )
 
 
 def event_types(when: str) -> frozenset[str] | None:
