@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -62,7 +63,10 @@ def instructions(count: int) -> int:
             "--one",
             str(count),
         ]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        # A fixed string-hash seed: set and dict orders (and with them some paths) are then
+        # the same from run to run.
+        env = {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
+        result = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     found = _COLLECTED.search(result.stderr)
     if found is None:
         raise SystemExit(f"callgrind printed no instruction count:\n{result.stderr[-2000:]}")
