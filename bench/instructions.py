@@ -5,7 +5,8 @@ changes are worth. valgrind's callgrind counts the instructions a process execut
 the same from run to run for the same code and input. This program runs the detection engine
 (as bench/engine.py does) over the first A and the first B events of the simulator's traffic
 under callgrind and prints one JSON line with (instructions(B) - instructions(A)) / (B - A):
-the cost of an event, with start-up and imports cancelled out. It takes a few minutes.
+the cost of an event, with start-up, imports and decoding cancelled out (both runs decode B
+events). It takes a few minutes; the string-hash seed is fixed (PYTHONHASHSEED, 0 unless set).
 
     python bench/instructions.py [--events 20000,60000]
 
@@ -31,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def one(count: int) -> None:
-    """The measured process: load, then evaluate the first `count` events."""
+def one(count: int, loaded: int) -> None:
+    """The measured process: load the first `loaded` events, then evaluate the first `count`
+    (both runs load as many, so decoding cancels out with start-up)."""
     from abusedesk.detection.engine import DetectionEngine
     from abusedesk.enrich import default_enricher
     from sim_events import sim_events
@@ -40,8 +42,9 @@ def one(count: int) -> None:
     events = []
     for event in sim_events(3, 1.0):
         events.append(event)
-        if len(events) >= count:
+        if len(events) >= loaded:
             break
+    del events[count:]
     engine = DetectionEngine.load()
     default_enricher()
     gc.collect()
@@ -51,7 +54,7 @@ def one(count: int) -> None:
         engine.evaluate(event)
 
 
-def instructions(count: int) -> int:
+def instructions(count: int, loaded: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         cmd = [
@@ -62,6 +65,8 @@ def instructions(count: int) -> int:
             __file__,
             "--one",
             str(count),
+            "--loaded",
+            str(loaded),
         ]
         # A fixed string-hash seed: set and dict orders (and with them some paths) are then
         # the same from run to run.
@@ -77,9 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", default="20000,60000", help="two event counts, A,B")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loaded", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        one(args.one)
+        one(args.one, args.loaded or args.one)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("bench/instructions.py needs valgrind (apt-get install valgrind)")
@@ -90,7 +96,7 @@ def main() -> None:
     from sim_events import sim_file
 
     sim_file(3, 1.0)
-    low, high = instructions(first), instructions(second)
+    low, high = instructions(first, second), instructions(second, second)
     print(
         json.dumps(
             {

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from abusedesk.enrich import email
 from abusedesk.enrich.email import (
     address_domain,
     auth_results,
@@ -143,3 +144,18 @@ def test_odd_header_values_do_not_raise() -> None:
     assert fields == {"has_list_unsubscribe": False, "has_one_click_unsubscribe": False}
     huge = "mx; spf=pass " + "x" * 1_000_000
     assert auth_results({"Authentication-Results": huge}) == {"spf": "pass"}
+
+
+def test_header_fields_are_fresh_and_long_values_are_not_cached() -> None:
+    """Small header sets share one cached result (each caller gets its own copy); long ones
+    (attacker-written) are read the same way without being kept."""
+    email.cache_clear()
+    headers = {"Authentication-Results": SES_AUTH, **ONE_CLICK}
+    first = header_fields(headers)
+    first["spf"] = "changed"
+    assert header_fields(headers)["spf"] == "pass"
+    assert email._fields_cached.cache_info().hits == 1
+    padding = ["mx; spf=fail"] + ["x" * 8192] * 3
+    long_headers = {"Authentication-Results": [SES_AUTH, *padding], **ONE_CLICK}
+    assert header_fields(long_headers) == header_fields(headers)
+    assert email._fields_cached.cache_info().currsize == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import phonenumbers
@@ -23,8 +24,9 @@ from abusedesk.enrich import Enricher, number_blocks
 from abusedesk.enrich.number_blocks import block_shares, widen
 from abusedesk.enrich.phone import _ORDER, PhoneInfo, e164_digits
 from abusedesk.enrich.risk_table import load_risk_table
+from abusedesk.events.schema import Event
 
-from .reference import destination_reference, e164_digits_reference
+from .reference import ReferenceEnricher, destination_reference, e164_digits_reference
 
 
 def agree(enricher: Enricher, raw: str) -> None:
@@ -332,3 +334,24 @@ def test_e164_digits_shortcut(raw: str) -> None:
 @pytest.mark.parametrize("raw", HOSTILE)
 def test_e164_digits_shortcut_on_odd_strings(raw: str) -> None:
     assert e164_digits(raw) == e164_digits_reference(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [*HOSTILE, "+447400123457", "+447400120000", "+44740012345", "+44740012345６", "+0447400123"],
+)
+def test_a_message_to_a_proven_block(raw: str) -> None:
+    """A message's destination in a block proven before skips the caches (Enricher._message):
+    it must still get what classifying the number alone gives, and odd strings that look
+    like the block must not take its fields."""
+    enricher = Enricher()
+    enricher.enrich(_message("+447400123456"))
+    assert block("+447400123456") in enricher._blocks  # the shortcut is there to be taken
+    expected = ReferenceEnricher().enrich(_message(raw))
+    assert enricher.enrich(_message(raw)) == expected
+    assert enricher.enrich(_message(raw)) == expected  # the second time from the caches
+
+
+def _message(to: str) -> Event:
+    data = {"channel": "sms", "direction": "outbound", "to": to, "from": "ACME", "body": "hi"}
+    return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)

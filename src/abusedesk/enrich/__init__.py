@@ -259,7 +259,15 @@ class Enricher:
         get = data.get
         to = get("to")
         if to.__class__ is str:
-            fields, zone = self._destination(to)
+            # A canonical E.164 number of a block proven to share its fields needs neither
+            # the LRU (most destinations are seen once) nor e164_digits: what
+            # _destination_uncached returns for it, without either.
+            shared = None
+            if to[:1] == "+":
+                digits = to[1:]
+                if digits.isdigit() and digits.isascii() and len(digits) <= 17:
+                    shared = self._blocks.get(digits[:-BLOCK_DIGITS])
+            fields, zone = shared if shared is not None else self._destination(to)
             out.update(fields)
             if zone is not None:
                 hour = ts.astimezone(zone).hour

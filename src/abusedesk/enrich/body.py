@@ -135,29 +135,45 @@ def _inert(text: str, match: re.Match[str]) -> bool:
     if end < len(text) and text[end] not in _AFTER_PATH:
         return False
     # A code starting within the look-back window after the path (its 3 first digits; any
-    # later code's gap holds this one's), with no whole word between them.
-    digits = _THREE_DIGITS.search(text, end, end + _CODE_REACH + 2)
-    if digits is not None and not _SPACE_THEN_WORD.search(text, end, digits.start()):
+    # later code's gap holds this one's), with no whole word between them. ASCII digits are
+    # all 0 here, so a substring test rules most windows out before the regex runs.
+    window = text[end : end + _CODE_REACH + 2]
+    if "000" in window or not window.isascii():
+        digits = _THREE_DIGITS.search(text, end, end + _CODE_REACH + 2)
+        if digits is not None and not _SPACE_THEN_WORD.search(text, end, digits.start()):
+            return False
+    lower = path.lower()
+    split = lower.encode("ascii").translate(TOKEN_TABLE).split()
+    if split and _label_is_word(match.group(1)) and _continues(split[0], vocabulary):
         return False
-    split = path.lower().encode("ascii").translate(TOKEN_TABLE).split()
-    label = match.group(1)[1:].lower().encode("ascii")
-    if _is_word(label, vocabulary) and split and _continues(split[0], vocabulary):
+    if not vocabulary.otp_words.isdisjoint(split) and CODE.search(text):
         return False
-    tokens = set(split)
-    if not vocabulary.otp_words.isdisjoint(tokens) and CODE.search(text):
-        return False
-    hits = vocabulary.anchors.intersection(tokens)
+    hits = vocabulary.anchors.intersection(split)
     if not hits:
         return True
-    lower = path.lower()
     if all(_no_joint_after(hit.decode(), lower, vocabulary.part_anchors) for hit in hits):
         return True
     rest = text[start:].lower()  # a phrase starting in the path may end after it
     rules = default_content_rules()
+    tokens = set(split)
     return not any(
         lexicon.starts_within(rest, len(path), tokens)
         for lexicon in (rules.prohibited, rules.lures)
     )
+
+
+# Per host label (".com", with its dot, as written): whether a phrase word can match it. Few
+# labels recur; the dict is bounded against hostile text.
+_LABELS: dict[str, bool] = {}
+
+
+def _label_is_word(dotted: str) -> bool:
+    known = _LABELS.get(dotted)
+    if known is None:
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        known = _LABELS[dotted] = _is_word(dotted[1:].lower().encode("ascii"), _vocabulary())
+    return known
 
 
 def _is_word(token: bytes, vocabulary: _Vocabulary) -> bool:
@@ -374,4 +390,5 @@ def cache_clear() -> None:
     _own_words.cache_clear()
     _analyse_whole.cache_clear()
     _vocabulary.cache_clear()
+    _LABELS.clear()
     _exact_links_masked.cache_clear()

@@ -112,6 +112,7 @@ def cache_clear() -> None:
         _sender_domain_fields,
         _recipient_domain_fields,
         parse_auth_results,
+        _fields_cached,
     ):
         cached.cache_clear()
 
@@ -171,12 +172,34 @@ def auth_results(headers: Mapping[str, Any] | list[Any]) -> dict[str, str]:
 def header_fields(headers: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
     """spf, dkim, dmarc (when reported), has_list_unsubscribe, has_one_click_unsubscribe."""
     wanted = _wanted_headers(headers)
-    fields: dict[str, Any] = _first_results(wanted.get("authentication-results", ()))
-    unsubscribe = " ".join(wanted.get("list-unsubscribe", ()))
-    post = " ".join(wanted.get("list-unsubscribe-post", ()))
+    values = (
+        tuple(wanted.get("authentication-results", ())),
+        tuple(wanted.get("list-unsubscribe", ())),
+        tuple(wanted.get("list-unsubscribe-post", ())),
+    )
+    # Cached when small, as a sender's mail is (the same few values on every message); an
+    # attacker's headers can be many and long, and are read without keeping them.
+    if sum(len(v) for part in values for v in part) <= _CACHED_HEADERS:
+        return dict(_fields_cached(*values))
+    return _fields_of(*values)
+
+
+_CACHED_HEADERS: Final = 2048  # characters of wanted header values, at most, to cache them
+
+
+def _fields_of(
+    auth: tuple[str, ...], unsubscribe_values: tuple[str, ...], post_values: tuple[str, ...]
+) -> dict[str, Any]:
+    """header_fields of the wanted headers' values."""
+    fields: dict[str, Any] = _first_results(auth)
+    unsubscribe = " ".join(unsubscribe_values)
+    post = " ".join(post_values)
     fields["has_list_unsubscribe"] = bool(unsubscribe.strip())
     fields["has_one_click_unsubscribe"] = bool(
         _HTTPS_URI.search(unsubscribe)
         and "".join(post.split()).lower() == "list-unsubscribe=one-click"
     )
     return fields
+
+
+_fields_cached = lru_cache(maxsize=4096)(_fields_of)  # shared results: callers copy
