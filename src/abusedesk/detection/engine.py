@@ -40,14 +40,21 @@ Enricher = Callable[[Event], dict[str, Any]]
 @dataclass(slots=True)
 class Verdict:
     """`features`: the values of the features read for this event's type, i.e. those the rules
-    that can match it use (feature_reads.py), not every feature of the pack."""
+    that can match it use (feature_reads.py), not every feature of the pack. They are in the
+    row, under `feature_names`; the dict is made when asked for (most verdicts are allows
+    that nobody reads)."""
 
     event: Event
     decision: str
     score: float
     matched: list[RuleSpec]
-    features: dict[str, Any]
-    row: dict[str, Any] = field(repr=False, default_factory=dict)
+    row: dict[str, Any] = field(repr=False)
+    feature_names: tuple[str, ...] = field(repr=False)
+
+    @property
+    def features(self) -> dict[str, Any]:
+        row = self.row
+        return {name: row[name] for name in self.feature_names}
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -106,9 +113,10 @@ class DetectionEngine:
         self._template: dict[str, Any] = dict.fromkeys(
             sorted(self.features.full_row_columns | pack.columns | set(pack.features))
         )
-        # Per event type: its feature observer and rule matcher, found once.
+        # Per event type: its feature writer, the names it writes, its rule matcher.
         self._stages: dict[
-            str, tuple[Callable[..., dict[str, Any]], Callable[..., list[RuleSpec]]]
+            str,
+            tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]],
         ] = {}
         # The API evaluates in its event loop and in ingest threads; state updates must not
         # interleave. Uncontended, the lock costs well under a microsecond.
@@ -149,19 +157,19 @@ class DetectionEngine:
         stages = self._stages.get(event.type)
         if stages is None:
             stages = (
-                self.features.observer(event.type, full_rows=True),
+                self.features.writer(event.type),
+                self.features.read_names(event.type),
                 self.pack.matcher(event.type, full_rows=True),
             )
             self._stages[event.type] = stages
-        observe, match = stages
-        values = observe(row)
-        row.update(values)
+        write, names, match = stages
+        write(row)
         try:
             matched = match(row)
         except (TypeError, AttributeError, ValueError, KeyError):
             matched = self.pack.match(row)  # raises RuleFailed, naming the rule
         if not matched:  # most events
-            return Verdict(event, "allow", 0.0, matched, values, row)
+            return Verdict(event, "allow", 0.0, matched, row, names)
         decision = "allow"
         remaining = 1.0
         flag = False
@@ -174,7 +182,7 @@ class DetectionEngine:
             flag = flag or rule.severity in FLAG_SEVERITIES
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
-        return Verdict(event, decision, 1.0 - remaining, matched, values, row)
+        return Verdict(event, decision, 1.0 - remaining, matched, row, names)
 
 
 def _feature_filters(pack: CompiledPack) -> list[CompiledFeature]:

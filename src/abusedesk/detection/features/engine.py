@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from abusedesk.detection.features.compiled import CompiledFeature, Filter
-from abusedesk.detection.features.fastpath import FastPath, Observe
+from abusedesk.detection.features.fastpath import FastPath, Observe, Write
 from abusedesk.detection.features.memory import MemoryStore
 from abusedesk.detection.features.plan import AGE, PLAIN, RATIO, SUM, Reading, Step, build_plan
 from abusedesk.detection.features.store import EventOps, FeatureStore, Key, Read, Update
@@ -63,16 +63,16 @@ class FeatureEngine:
         self._groups = tuple((cols[0] if len(cols) == 1 else None, cols) for cols in plan.groups)
         self._fast: dict[str, Observe] = {}
         self._fast_other: Observe = self._observe_generic
-        self._full: dict[str, Observe] = {}
-        self._full_other: Observe = self._observe_generic
-        # The names a row given to observer(..., full_rows=True) must hold.
+        self._writers: dict[str, Write] = {}
+        self._writer_other: Write = self._write_generic
+        # The names a row given to a writer() must hold.
         self.full_row_columns: frozenset[str] = frozenset()
         self._in_process = fast and isinstance(store, MemoryStore)
         if self._in_process:
             assert isinstance(store, MemoryStore)
             path = FastPath(plan, store, self._observe_generic)
             self._fast, self._fast_other = path.by_type, path.other
-            self._full, self._full_other = path.by_type_full, path.other_full
+            self._writers, self._writer_other = path.writers, path.writer_other
             self.full_row_columns = frozenset(path.columns)
 
     @property
@@ -87,15 +87,28 @@ class FeatureEngine:
         """Update the state with `row` and return {feature: value} as seen by this event."""
         return self._fast.get(row["type"], self._fast_other)(row)
 
-    def observer(self, event_type: str, *, full_rows: bool = False) -> Observe:
-        """observe() for rows of one event type, looked up once (the detection engine keeps
-        it per type). `full_rows`: only for rows that hold every name of `full_row_columns`
-        (None where a value is absent), read as row[name], a third of the cost of a `get` call.
-        That is a precondition, not a check: a row missing one raises KeyError, possibly after
-        some of its updates. DetectionEngine builds every row from such a template."""
-        if full_rows:
-            return self._full.get(event_type, self._full_other)
+    def observer(self, event_type: str) -> Observe:
+        """observe() for rows of one event type, looked up once."""
         return self._fast.get(event_type, self._fast_other)
+
+    def writer(self, event_type: str) -> Write:
+        """observe() for full rows of one event type, writing the values into the row
+        (under the names of read_names(event_type)) instead of returning them. A full row
+        holds every name of `full_row_columns`, None where a value is absent; the writer reads
+        them as row[name], a third of the cost of a `get` call. That is a precondition, not a
+        check: a row missing one raises KeyError, possibly after some of its updates.
+        DetectionEngine builds every row from such a template."""
+        return self._writers.get(event_type, self._writer_other)
+
+    def read_names(self, event_type: str) -> tuple[str, ...]:
+        """The features an event of this type reads, in the order observe() returns them."""
+        reading = self.plan.reading_for(event_type)
+        return tuple(name for name, _, _ in reading.outputs) + tuple(
+            name for name, _, _ in reading.derived
+        )
+
+    def _write_generic(self, row: dict[str, Any]) -> None:
+        row.update(self._observe_generic(row))
 
     def _observe_generic(self, row: Mapping[str, Any]) -> dict[str, Any]:
         steps, reads, outputs, derived = self._by_type.get(row["type"], self._other)
