@@ -341,17 +341,23 @@ def test_e164_digits_shortcut_on_odd_strings(raw: str) -> None:
     [*HOSTILE, "+447400123457", "+447400120000", "+44740012345", "+44740012345６", "+0447400123"],
 )
 def test_a_message_to_a_proven_block(raw: str) -> None:
-    """A message's destination in a block proven before skips the caches (Enricher._message):
-    it must still get what classifying the number alone gives, and odd strings that look
-    like the block must not take its fields."""
+    """A message's destination (or a delivery's recipient) in a block proven before skips the
+    caches (Enricher._message, _recipient): it must still get what classifying the number
+    alone gives, and odd strings that look like the block must not take its fields."""
     enricher = Enricher()
     enricher.enrich(_message("+447400123456"))
     assert block("+447400123456") in enricher._blocks  # the shortcut is there to be taken
-    expected = ReferenceEnricher().enrich(_message(raw))
-    assert enricher.enrich(_message(raw)) == expected
-    assert enricher.enrich(_message(raw)) == expected  # the second time from the caches
+    for event in (_message(raw), _delivery(raw)):  # deliveries take it too
+        expected = ReferenceEnricher().enrich(event)
+        assert enricher.enrich(event) == expected
+        assert enricher.enrich(event) == expected  # the second time from the caches
 
 
 def _message(to: str) -> Event:
     data = {"channel": "sms", "direction": "outbound", "to": to, "from": "ACME", "body": "hi"}
     return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
+
+
+def _delivery(recipient: str) -> Event:
+    data = {"message_id": "SM1", "status": "delivered", "recipient": recipient}
+    return Event("e2", "delivery", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)

@@ -249,7 +249,17 @@ class Enricher:
 
     def _recipient(self, raw: Any, out: _Fields) -> None:
         """A delivery/complaint recipient: to_* only when it is a number or an address."""
-        if type(raw) is str and ("@" in raw or e164_digits(raw) is not None):
+        if type(raw) is not str:
+            return
+        if raw[:1] == "+":  # a proven block's fields, as in _message
+            digits = raw[1:]
+            if digits.isdigit() and digits.isascii() and len(digits) <= 17:
+                shared = self._blocks.get(digits[:-BLOCK_DIGITS])
+                if shared is not None:
+                    out.update(shared[0])
+                    out["counterparty"] = raw
+                    return
+        if "@" in raw or e164_digits(raw) is not None:
             out.update(self._destination(raw)[0])
             out["counterparty"] = raw
 
