@@ -4,6 +4,7 @@ brands by index, address fields by domain, delivery fields by value."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from abusedesk.enrich.email import recipient_fields, sender_fields
 from abusedesk.events.schema import Event
 
 from .reference import (
+    ReferenceEnricher,
     delivery_fields_uncached,
     recipient_fields_reference,
     reference_paths,
@@ -71,6 +73,46 @@ def test_address_fields_by_domain(value: str) -> None:
     for _ in range(2):  # the second time from the caches
         assert sender_fields(value) == sender_fields_reference(value)
         assert recipient_fields(value) == recipient_fields_reference(value)
+
+
+PLAIN_LOOKALIKES = [
+    " jane@gmail.com",
+    "  @gmail.com",
+    "@gmail.com",
+    "jane@gmail.com ",
+    "jane@gmail.com.",
+    "jane@GMAIL.com",
+    "<a@yahoo.fr> jane@gmail.com",
+    "a <b> c@gmail.com",
+    "Jane <jane@gmail.com",
+    "a@b@gmail.com",
+    "\tjane@gmail.com",
+    "jane@gmail.co",
+]
+
+
+@pytest.mark.parametrize("value", ADDRESSES + PLAIN_LOOKALIKES)
+def test_a_message_to_an_address_at_a_domain_seen_before(value: str) -> None:
+    """A plain address at a domain seen before takes the domain's fields without the caches
+    (Enricher._message, _recipient); addresses that only look plain must not."""
+    fast = Enricher()
+    fast.enrich(_message("someone@gmail.com"))
+    fast.enrich(_message("someone@example.com"))
+    assert "gmail.com" in fast._domains  # the shortcut is there to be taken
+    for event in (_message(value), _delivery(value)):  # a delivery's recipient too
+        expected = ReferenceEnricher().enrich(event)
+        for _ in range(2):
+            assert fast.enrich(event) == expected, value
+
+
+def _message(to: str) -> Event:
+    data = {"channel": "email", "direction": "outbound", "to": to, "from": "a@example.com"}
+    return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
+
+
+def _delivery(recipient: str) -> Event:
+    data = {"message_id": "m1", "status": "bounced", "recipient": recipient}
+    return Event("e2", "delivery", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
 
 
 DELIVERIES: list[tuple[Any, Any, Any]] = [

@@ -103,6 +103,8 @@ class Enricher:
         # Destination fields by 10,000-block (to_prefix), for blocks proven to share them.
         self._blocks: dict[str, _Destination] = {}
         self._blocks_size = cache_size
+        # Destination fields of plain addresses ("local@domain") by domain (see _address).
+        self._domains: dict[str, _Destination] = {}
         self._sender = lru_cache(maxsize=cache_size)(self._sender_uncached)
         self._target = lru_cache(maxsize=cache_size)(self._target_uncached)
         self._handlers: dict[str, _Handler] = {
@@ -120,6 +122,7 @@ class Enricher:
         """Empty this enricher's caches and the module-level ones."""
         self._destination.cache_clear()
         self._blocks.clear()
+        self._domains.clear()
         self._sender.cache_clear()
         self._target.cache_clear()
         cache_clear()
@@ -165,7 +168,13 @@ class Enricher:
         """to_* fields of a destination (number or address) and its time zone. Shared: do
         not mutate."""
         if "@" in raw:
-            return recipient_fields(raw), None
+            result = recipient_fields(raw), None
+            domain = _plain_domain(raw)
+            if domain is not None:
+                if len(self._domains) >= self._blocks_size:
+                    self._domains.clear()  # bounded; hostile traffic sprays domains
+                self._domains[domain] = result
+            return result
         digits = e164_digits(raw)
         if digits is None:
             return _NOT_A_NUMBER
@@ -251,14 +260,19 @@ class Enricher:
         """A delivery/complaint recipient: to_* only when it is a number or an address."""
         if type(raw) is not str:
             return
-        if raw[:1] == "+":  # a proven block's fields, as in _message
+        shared = None  # a proven block's or a plain address's fields, as in _message
+        if raw[:1] == "+":
             digits = raw[1:]
             if digits.isdigit() and digits.isascii() and len(digits) <= 17:
                 shared = self._blocks.get(digits[:-BLOCK_DIGITS])
-                if shared is not None:
-                    out.update(shared[0])
-                    out["counterparty"] = raw
-                    return
+        else:
+            at = raw.rfind("@")
+            if at > 0 and "<" not in raw and not raw[0].isspace():
+                shared = self._domains.get(raw[at + 1 :])
+        if shared is not None:
+            out.update(shared[0])
+            out["counterparty"] = raw
+            return
         if "@" in raw or e164_digits(raw) is not None:
             out.update(self._destination(raw)[0])
             out["counterparty"] = raw
@@ -277,6 +291,10 @@ class Enricher:
                 digits = to[1:]
                 if digits.isdigit() and digits.isascii() and len(digits) <= 17:
                     shared = self._blocks.get(digits[:-BLOCK_DIGITS])
+            else:  # a plain address at a domain seen before: its fields (_plain_domain)
+                at = to.rfind("@")
+                if at > 0 and "<" not in to and not to[0].isspace():
+                    shared = self._domains.get(to[at + 1 :])
             fields, zone = shared if shared is not None else self._destination(to)
             out.update(fields)
             if zone is not None:
@@ -362,6 +380,18 @@ def default_enricher() -> Enricher:
 def enrich(event: Event) -> dict[str, Any]:
     """Enrichment fields of one event, with the shipped tables (see Enricher)."""
     return default_enricher().enrich(event)
+
+
+def _plain_domain(address: str) -> str | None:
+    """The text after the last "@" of an address without "<" (an angle address would be
+    searched for), leading whitespace (stripping could leave the local part empty) or an
+    empty local part: recipient_fields of such an address depends on that text alone (it
+    strips, lower-cases and checks it), so every such address with the same text after its
+    last "@" has the same fields."""
+    at = address.rfind("@")
+    if at <= 0 or "<" in address or address[0].isspace():
+        return None
+    return address[at + 1 :]
 
 
 def _party(value: Any, out: _Fields) -> None:

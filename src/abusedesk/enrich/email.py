@@ -172,16 +172,14 @@ def auth_results(headers: Mapping[str, Any] | list[Any]) -> dict[str, str]:
 def header_fields(headers: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
     """spf, dkim, dmarc (when reported), has_list_unsubscribe, has_one_click_unsubscribe."""
     wanted = _wanted_headers(headers)
-    values = (
-        tuple(wanted.get("authentication-results", ())),
-        tuple(wanted.get("list-unsubscribe", ())),
-        tuple(wanted.get("list-unsubscribe-post", ())),
-    )
+    auth = tuple(wanted.get("authentication-results", ()))
+    unsubscribe = tuple(wanted.get("list-unsubscribe", ()))
+    post = tuple(wanted.get("list-unsubscribe-post", ()))
     # Cached when small, as a sender's mail is (the same few values on every message); an
     # attacker's headers can be many and long, and are read without keeping them.
-    if sum(len(v) for part in values for v in part) <= _CACHED_HEADERS:
-        return dict(_fields_cached(*values))
-    return _fields_of(*values)
+    if sum(map(len, auth)) + sum(map(len, unsubscribe)) + sum(map(len, post)) <= _CACHED_HEADERS:
+        return dict(_fields_cached(auth, unsubscribe, post))
+    return _fields_of(auth, unsubscribe, post)
 
 
 _CACHED_HEADERS: Final = 2048  # characters of wanted header values, at most, to cache them
