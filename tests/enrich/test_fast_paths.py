@@ -94,7 +94,7 @@ PLAIN_LOOKALIKES = [
 @pytest.mark.parametrize("value", ADDRESSES + PLAIN_LOOKALIKES)
 def test_a_message_to_an_address_at_a_domain_seen_before(value: str) -> None:
     """A plain address at a domain seen before takes the domain's fields without the caches
-    (Enricher._message, _recipient); addresses that only look plain must not."""
+    (Enricher._known); addresses that only look plain must not."""
     fast = Enricher()
     fast.enrich(_message("someone@gmail.com"))
     fast.enrich(_message("someone@example.com"))

@@ -341,13 +341,13 @@ def test_e164_digits_shortcut_on_odd_strings(raw: str) -> None:
     [*HOSTILE, "+447400123457", "+447400120000", "+44740012345", "+44740012345６", "+0447400123"],
 )
 def test_a_message_to_a_proven_block(raw: str) -> None:
-    """A message's destination (or a delivery's recipient) in a block proven before skips the
-    caches (Enricher._message, _recipient): it must still get what classifying the number
+    """A destination (message, verification) or a delivery's recipient in a block proven
+    before skips the caches (Enricher._known): it must still get what classifying the number
     alone gives, and odd strings that look like the block must not take its fields."""
     enricher = Enricher()
     enricher.enrich(_message("+447400123456"))
     assert block("+447400123456") in enricher._blocks  # the shortcut is there to be taken
-    for event in (_message(raw), _delivery(raw)):  # deliveries take it too
+    for event in (_message(raw), _delivery(raw), _verification(raw)):  # all three take it
         expected = ReferenceEnricher().enrich(event)
         assert enricher.enrich(event) == expected
         assert enricher.enrich(event) == expected  # the second time from the caches
@@ -356,6 +356,11 @@ def test_a_message_to_a_proven_block(raw: str) -> None:
 def _message(to: str) -> Event:
     data = {"channel": "sms", "direction": "outbound", "to": to, "from": "ACME", "body": "hi"}
     return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
+
+
+def _verification(to: str) -> Event:
+    data = {"verification_id": "VE1", "stage": "start", "to": to, "channel": "sms"}
+    return Event("e3", "verification", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
 
 
 def _delivery(recipient: str) -> Event:

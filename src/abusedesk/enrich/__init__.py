@@ -246,10 +246,24 @@ class Enricher:
 
     # --- per type -------------------------------------------------------------------------
 
+    def _known(self, raw: str) -> _Destination | None:
+        """What _destination returns for `raw`, when it needs neither the LRU (most
+        destinations are seen once) nor parsing: a canonical E.164 number of a block proven
+        to share its fields, or a plain address at a domain seen before (_plain_domain)."""
+        if raw[:1] == "+":
+            digits = raw[1:]
+            if digits.isdigit() and digits.isascii() and len(digits) <= 17:
+                return self._blocks.get(digits[:-BLOCK_DIGITS])
+            return None
+        at = raw.rfind("@")
+        if at > 0 and "<" not in raw and not raw[0].isspace():
+            return self._domains.get(raw[at + 1 :])
+        return None
+
     def _to(self, raw: Any, ts: datetime, out: _Fields, local_time: bool) -> None:
         if type(raw) is not str:
             return
-        fields, zone = self._destination(raw)
+        fields, zone = self._known(raw) or self._destination(raw)
         out.update(fields)
         if local_time and zone is not None:
             hour = ts.astimezone(zone).hour
@@ -260,15 +274,7 @@ class Enricher:
         """A delivery/complaint recipient: to_* only when it is a number or an address."""
         if type(raw) is not str:
             return
-        shared = None  # a proven block's or a plain address's fields, as in _message
-        if raw[:1] == "+":
-            digits = raw[1:]
-            if digits.isdigit() and digits.isascii() and len(digits) <= 17:
-                shared = self._blocks.get(digits[:-BLOCK_DIGITS])
-        else:
-            at = raw.rfind("@")
-            if at > 0 and "<" not in raw and not raw[0].isspace():
-                shared = self._domains.get(raw[at + 1 :])
+        shared = self._known(raw)
         if shared is not None:
             out.update(shared[0])
             out["counterparty"] = raw
@@ -283,19 +289,7 @@ class Enricher:
         get = data.get
         to = get("to")
         if to.__class__ is str:
-            # A canonical E.164 number of a block proven to share its fields needs neither
-            # the LRU (most destinations are seen once) nor e164_digits: what
-            # _destination_uncached returns for it, without either.
-            shared = None
-            if to[:1] == "+":
-                digits = to[1:]
-                if digits.isdigit() and digits.isascii() and len(digits) <= 17:
-                    shared = self._blocks.get(digits[:-BLOCK_DIGITS])
-            else:  # a plain address at a domain seen before: its fields (_plain_domain)
-                at = to.rfind("@")
-                if at > 0 and "<" not in to and not to[0].isspace():
-                    shared = self._domains.get(to[at + 1 :])
-            fields, zone = shared if shared is not None else self._destination(to)
+            fields, zone = self._known(to) or self._destination(to)
             out.update(fields)
             if zone is not None:
                 hour = ts.astimezone(zone).hour
