@@ -1,4 +1,4 @@
-"""The in-memory hot path: one generated Python function per event type.
+"""The in-memory hot path: generated Python functions per event type.
 
 The generic path (engine -> store.apply) walks lists of steps and reads, calls a method per
 table and allocates tuples for every operation: about 10 µs an event for 20 features with a
@@ -9,6 +9,11 @@ the event's bucket) is inline list arithmetic; everything else (new keys, moving
 events) calls the same table methods the generic path uses. Too-late events go to the generic
 path whole. About 3 µs an event with a warm cache. Each function reads exactly what the plan
 says its type reads (the generic path uses the same Reading), since reads move heads too.
+
+Two functions per type: an observer for any row (row.get; returns the values) and a writer
+for the detection engine's full rows (row[name]; writes the values into the row, see
+FeatureEngine.writer), which also tests each key once for all its steps and each row of states
+once for all its reads.
 
 Trade-off: generated code is harder to read than a loop, so it is kept to that one common case,
 its source is available (`FastPath.source`) and the tests check it gives exactly the generic
