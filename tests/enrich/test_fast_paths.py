@@ -4,7 +4,6 @@ brands by index, address fields by domain, delivery fields by value."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from abusedesk.enrich.delivery import delivery_fields
 from abusedesk.enrich.email import recipient_fields, sender_fields
 from abusedesk.events.schema import Event
 
+from .conftest import unvalidated
 from .reference import (
     ReferenceEnricher,
     delivery_fields_uncached,
@@ -99,20 +99,16 @@ def test_a_message_to_an_address_at_a_domain_seen_before(value: str) -> None:
     fast.enrich(_message("someone@gmail.com"))
     fast.enrich(_message("someone@example.com"))
     assert "gmail.com" in fast._domains  # the shortcut is there to be taken
-    for event in (_message(value), _delivery(value)):  # a delivery's recipient too
+    for event in (_message(value), unvalidated("delivery", status="bounced", recipient=value)):
         expected = ReferenceEnricher().enrich(event)
         for _ in range(2):
             assert fast.enrich(event) == expected, value
 
 
 def _message(to: str) -> Event:
-    data = {"channel": "email", "direction": "outbound", "to": to, "from": "a@example.com"}
-    return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
-
-
-def _delivery(recipient: str) -> Event:
-    data = {"message_id": "m1", "status": "bounced", "recipient": recipient}
-    return Event("e2", "delivery", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
+    return unvalidated(
+        "message", channel="email", direction="outbound", to=to, **{"from": "a@x.io"}
+    )
 
 
 DELIVERIES: list[tuple[Any, Any, Any]] = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import phonenumbers
@@ -24,8 +23,8 @@ from abusedesk.enrich import Enricher, number_blocks
 from abusedesk.enrich.number_blocks import block_shares, widen
 from abusedesk.enrich.phone import _ORDER, PhoneInfo, e164_digits
 from abusedesk.enrich.risk_table import load_risk_table
-from abusedesk.events.schema import Event
 
+from .conftest import unvalidated
 from .reference import ReferenceEnricher, destination_reference, e164_digits_reference
 
 
@@ -345,24 +344,14 @@ def test_a_message_to_a_proven_block(raw: str) -> None:
     before skips the caches (Enricher._known): it must still get what classifying the number
     alone gives, and odd strings that look like the block must not take its fields."""
     enricher = Enricher()
-    enricher.enrich(_message("+447400123456"))
+    enricher.enrich(unvalidated("message", channel="sms", to="+447400123456", body="hi"))
     assert block("+447400123456") in enricher._blocks  # the shortcut is there to be taken
-    for event in (_message(raw), _delivery(raw), _verification(raw)):  # all three take it
+    events = (
+        unvalidated("message", channel="sms", direction="outbound", to=raw, body="hi"),
+        unvalidated("delivery", status="delivered", recipient=raw),
+        unvalidated("verification", stage="start", to=raw, channel="sms"),
+    )
+    for event in events:  # all three take it
         expected = ReferenceEnricher().enrich(event)
         assert enricher.enrich(event) == expected
         assert enricher.enrich(event) == expected  # the second time from the caches
-
-
-def _message(to: str) -> Event:
-    data = {"channel": "sms", "direction": "outbound", "to": to, "from": "ACME", "body": "hi"}
-    return Event("e1", "message", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
-
-
-def _verification(to: str) -> Event:
-    data = {"verification_id": "VE1", "stage": "start", "to": to, "channel": "sms"}
-    return Event("e3", "verification", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)
-
-
-def _delivery(recipient: str) -> Event:
-    data = {"message_id": "SM1", "status": "delivered", "recipient": recipient}
-    return Event("e2", "delivery", datetime(2024, 5, 1, 12, tzinfo=UTC), "A1", data)

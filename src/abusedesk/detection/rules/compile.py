@@ -310,18 +310,16 @@ class _Gen:
         """
         if isinstance(node, exp.Paren):
             return self.test(node.this)
-        if isinstance(node, exp.And):
-            parts = [self.test(part) for part in _flatten(node, exp.And)]
-            if "False" in parts:
-                return "False"
-            kept = [part for part in parts if part != "True"]
-            return "(" + " and ".join(kept) + ")" if kept else "True"
-        if isinstance(node, exp.Or):
-            parts = [self.test(part) for part in _flatten(node, exp.Or)]
-            if "True" in parts:
-                return "True"
-            kept = [part for part in parts if part != "False"]
-            return "(" + " or ".join(kept) + ")" if kept else "False"
+        if isinstance(node, (exp.And, exp.Or)):
+            # A part decided when generated (type_test) decides the whole, or drops out.
+            is_and = isinstance(node, exp.And)
+            unit, zero = ("True", "False") if is_and else ("False", "True")
+            parts = [self.test(part) for part in _flatten(node, type(node))]
+            if zero in parts:
+                return zero
+            kept = [part for part in parts if part != unit]
+            word = " and " if is_and else " or "
+            return "(" + word.join(kept) + ")" if kept else unit
         known = self.type_test(node)
         if known is not None:
             return known
