@@ -46,7 +46,7 @@ class MemoryStore:
         *,
         lateness_s: int = DEFAULT_LATENESS_S,
         max_keys_per_group: int = 1_000_000,
-        sweep_every: int = 4096,
+        sweep_every: int = 16384,
         sweep_chunk: int = 1024,
     ) -> None:
         if lateness_s < 0 or max_keys_per_group < 1 or sweep_every < 1 or sweep_chunk < 1:
