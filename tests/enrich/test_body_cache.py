@@ -18,7 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from abusedesk.enrich import body
-from abusedesk.enrich.body import _LINK_FIELDS, _MASK, MAX_TEXT, analyse, text_fields
+from abusedesk.enrich.body import (
+    _LINK_FIELDS,
+    _MASK,
+    MAX_TEXT,
+    analyse,
+    real_links_analysis,
+    text_fields,
+)
 from abusedesk.enrich.content import ContentRules, parse_lures, parse_prohibited
 from abusedesk.enrich.urls import default_shorteners, find_links, link_fields
 from abusedesk.sim.generator import generate
@@ -28,6 +35,8 @@ def reference(text: str) -> dict[str, Any]:
     """What text_fields must return, computed from scratch on this text alone."""
     cut = text[:MAX_TEXT]
     masked = cut.encode("utf-8", "surrogatepass").translate(_MASK).decode("utf-8", "surrogatepass")
+    if "xn--" in cut or "XN--" in cut:  # a punycode TLD may hold digits: links of the text
+        return real_links_analysis(cut, masked)
     full = analyse(masked, masked=True)
     fields = dict(full.fields)
     if full.digit_hosts:  # link hosts are read with their real digits
@@ -212,3 +221,23 @@ def test_texts_that_differ_in_ids_share_one_analysis() -> None:
     second = text_fields("Your order K7654321 has shipped. Track it at bluecart.com/t/zz81Qa")
     assert first is second  # one cached analysis, not two equal ones
     assert body._ids_short.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "domains"),
+    [
+        ("Shop at site.xn--p1ai/promo now", ("site.xn--p1ai",)),
+        ("Shop at SITE.XN--P1AI/promo now", ("site.xn--p1ai",)),
+        ("Verify at bank-secure.xn--80asehdb/login today", ("bank-secure.xn--80asehdb",)),
+        ("see https://site.xn--p1ai/x", ("site.xn--p1ai",)),
+    ],
+)
+def test_a_punycode_top_level_domain_with_digits_is_a_link(
+    text: str, domains: tuple[str, ...]
+) -> None:
+    """xn--p1ai (.рф) holds a digit; masked to xn--p0ai it is no public suffix, and a bare
+    link to it would not be seen: texts with punycode labels find their links unmasked."""
+    fields = text_fields(text)
+    assert fields["url_domains"] == domains
+    assert fields["has_url"] is True
+    assert dict(fields) == reference(text)

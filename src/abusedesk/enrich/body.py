@@ -3,8 +3,11 @@
 Everything here is computed from the text with its ASCII digits replaced by 0. The features do
 not depend on which digits a text holds: codes, amounts and numbers are masked by the
 fingerprint, phrases cannot contain digits, the passcode test looks at digit-run lengths, and
-link extraction sees the same shapes. The one exception is a link whose host holds digits
-("paypa1.com", an IP address): its domain, shortener and brand are recomputed from the real text.
+link extraction sees the same shapes. Two exceptions: a link whose host holds digits
+("paypa1.com", an IP address) has its domain, shortener and brand recomputed from the real text;
+and a text that holds a punycode label ("xn--") has its links found in the real text, because
+a punycode top-level domain can hold digits ("shop.xn--p1ai" is .рф; "xn--p0ai" is no suffix,
+so with its digits masked the link would not be seen at all).
 
 Personalised texts differ mostly in their tracking links, so the analysis is cached on the text
 with its link paths masked too ("bluecart.es/t/x"): on the simulator's traffic, 112,739 messages
@@ -373,12 +376,21 @@ def text_fields(text: str) -> dict[str, Any]:
     url_domains is a tuple."""
     text = text[:MAX_TEXT]
     masked = text.encode("utf-8", "surrogatepass").translate(_MASK)
+    if "xn--" in text or "XN--" in text:  # a TLD may hold digits: links from the real text
+        return real_links_analysis(text, masked.decode("utf-8", "surrogatepass"))
     analysis = _analyse_masked(masked.decode("utf-8", "surrogatepass"))
     if not analysis.digit_hosts:
         return analysis.fields
     fields = {k: v for k, v in analysis.fields.items() if k not in _LINK_FIELDS}
     fields.update(_exact_links(text))
     return fields
+
+
+def real_links_analysis(text: str, masked: str) -> dict[str, Any]:
+    """The body fields of a text (cut to MAX_TEXT) with its links found in the text itself
+    and everything else read on `masked`, the text with its ASCII digits masked (the same
+    positions). Uncached: texts with punycode labels are rare."""
+    return _analyse_links(masked, find_links(text, default_shorteners()), masked=True).fields
 
 
 def cache_clear() -> None:
