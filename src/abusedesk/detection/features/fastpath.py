@@ -287,17 +287,19 @@ class FastPath:
             f"{pad}nup += 1",
         ]
 
-    def _state(self, t: int, group: int) -> str:
-        return f"(r{group} and r{group}[{self._slots[t]}])"
+    def _state(self, t: int, group: int, *, row_known: bool = False) -> str:
+        """The table's state in its key's row of states; `row_known`: r<g> is not None."""
+        slot = self._slots[t]
+        return f"r{group}[{slot}]" if row_known else f"(r{group} and r{group}[{slot}])"
 
-    def _read_expr(self, read: Read) -> str:
+    def _read_expr(self, read: Read, *, row_known: bool = False) -> str:
         """Raw read of a table for its group's key (known not None), inline at the head."""
         t, group = read
         table = self._plan.tables[t]
         k, b = f"k{group}", f"b{table.bucket_s}"
         at_head = "st[1]" if table.kind == "window" else "len(st[2])"
         return (
-            f"(0 if (st := {self._state(t, group)}) is None "
+            f"(0 if (st := {self._state(t, group, row_known=row_known)}) is None "
             f"else {at_head} if st[0] == {b} else T{t}.read({k}, sec, wl))"
         )
 
@@ -305,36 +307,29 @@ class FastPath:
         """_read for a key whose row of states r<g> is known to exist."""
         t, group = reads[i]
         if code == AGE:
-            return [
-                f"    first = None if (st := r{group}[{self._slots[t]}]) is None else st[0]",
-                f"    {var} = (sec - first) / 3600 if first is not None and first <= sec else None",
-            ]
+            return self._age(var, t, group, row_known=True)
         if code == RATIO:
             return [
-                f"    num = {self._read_row_expr(reads[i])}",
-                f"    den = {self._read_row_expr(reads[i + 1])}",
+                f"    num = {self._read_expr(reads[i], row_known=True)}",
+                f"    den = {self._read_expr(reads[i + 1], row_known=True)}",
                 f"    {var} = num / den if den else None",
             ]
-        expr = self._read_row_expr(reads[i])
+        expr = self._read_expr(reads[i], row_known=True)
         return [f"    {var} = {f'float({expr})' if code == SUM else expr}"]
 
-    def _read_row_expr(self, read: Read) -> str:
-        t, group = read
-        table = self._plan.tables[t]
-        at_head = "st[1]" if table.kind == "window" else "len(st[2])"
-        return (
-            f"(0 if (st := r{group}[{self._slots[t]}]) is None "
-            f"else {at_head} if st[0] == b{table.bucket_s} else T{t}.read(k{group}, sec, wl))"
-        )
+    def _age(self, var: str, t: int, group: int, *, row_known: bool = False) -> list[str]:
+        """An age read: hours since the first-seen second, None before it or without one."""
+        state = self._state(t, group, row_known=row_known)
+        return [
+            f"    first = None if (st := {state}) is None else st[0]",
+            f"    {var} = (sec - first) / 3600 if first is not None and first <= sec else None",
+        ]
 
     def _read(self, var: str, code: int, reads: tuple[Read, ...], i: int) -> list[str]:
         t, group = reads[i]
         k = f"k{group}"
         if code == AGE:
-            return [
-                f"    first = None if (st := {self._state(t, group)}) is None else st[0]",
-                f"    {var} = (sec - first) / 3600 if first is not None and first <= sec else None",
-            ]
+            return self._age(var, t, group)
         if code == RATIO:
             return [
                 f"    if {k} is None:",
