@@ -103,7 +103,7 @@ class Enricher:
         # Destination fields by 10,000-block (to_prefix), for blocks proven to share them.
         self._blocks: dict[str, _Destination] = {}
         self._blocks_size = cache_size
-        # Destination fields of plain addresses ("local@domain") by domain (see _address).
+        # Destination fields of plain addresses ("local@domain") by domain (_plain_domain).
         self._domains: dict[str, _Destination] = {}
         self._sender = lru_cache(maxsize=cache_size)(self._sender_uncached)
         self._target = lru_cache(maxsize=cache_size)(self._target_uncached)
@@ -255,10 +255,8 @@ class Enricher:
             if digits.isdigit() and digits.isascii() and len(digits) <= 17:
                 return self._blocks.get(digits[:-BLOCK_DIGITS])
             return None
-        at = raw.rfind("@")
-        if at > 0 and "<" not in raw and not raw[0].isspace():
-            return self._domains.get(raw[at + 1 :])
-        return None
+        domain = _plain_domain(raw)
+        return None if domain is None else self._domains.get(domain)
 
     def _to(self, raw: Any, ts: datetime, out: _Fields, local_time: bool) -> None:
         if type(raw) is not str:

@@ -140,9 +140,10 @@ def _inert(text: str, match: re.Match[str]) -> bool:
     # A code starting within the look-back window after the path (its 3 first digits; any
     # later code's gap holds this one's), with no whole word between them. ASCII digits are
     # all 0 here, so a substring test rules most windows out before the regex runs.
-    window = text[end : end + _CODE_REACH + 2]
+    reach = end + _CODE_REACH + 2
+    window = text[end:reach]
     if "000" in window or not window.isascii():
-        digits = _THREE_DIGITS.search(text, end, end + _CODE_REACH + 2)
+        digits = _THREE_DIGITS.search(text, end, reach)
         if digits is not None and not _SPACE_THEN_WORD.search(text, end, digits.start()):
             return False
     lower = path.lower()
