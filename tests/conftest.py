@@ -7,6 +7,7 @@ those (`-m db`). A PostgreSQL pass without a reachable server fails; it never sk
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -41,6 +42,12 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _checkout() -> str:
+    """A short tag of this checkout, so two clones testing at once get different databases."""
+    root = str(Path(__file__).resolve().parent.parent)
+    return hashlib.sha256(root.encode()).hexdigest()[:8]
+
+
 @pytest.fixture(scope="session")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database per test worker, made once; tests get a clean copy of it."""
@@ -55,7 +62,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         raise pytest.UsageError(
             f"ABUSEDESK_TEST_DATABASE must be sqlite or postgresql, not {BACKEND}"
         )
-    name = f"abusedesk_test_{_worker()}"
+    name = f"abusedesk_test_{_checkout()}_{_worker()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
