@@ -11,12 +11,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.detection.features import FeatureStore, MemoryStore
 from abusedesk.errors import ConfigError
 from abusedesk.events.adapters.base import Limits
 from abusedesk.events.ingest import BatchConsumer, Ingestor
+from abusedesk.lake.reader import LakeReader
 from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
 

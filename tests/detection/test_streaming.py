@@ -112,7 +112,7 @@ def test_a_live_rule_opens_one_case_and_repeats_are_hits(
 
 
 def test_detect_over_the_lake_adds_nothing_twice(workspace: Workspace, tmp_path: Path) -> None:
-    from abusedesk.detection.replay import lake_events
+    from abusedesk.lake.replay import lake_events
 
     rows = [stop(i, "A", i) for i in range(4)]
     first = DetectionConsumer(engine(), workspace.store, workspace.clock)

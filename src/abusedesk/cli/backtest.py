@@ -13,10 +13,10 @@ from abusedesk.cli.detect import parse_when
 from abusedesk.cli.evaluate import load_json
 from abusedesk.cli.output import err, handles_errors, print_rows
 from abusedesk.detection.backtest import run_backtest
-from abusedesk.detection.replay import lake_events
 from abusedesk.detection.rules.diagnostics import render
 from abusedesk.detection.rules.pack import CompiledPack, analyze_path
 from abusedesk.errors import InputError
+from abusedesk.lake.replay import lake_events
 
 
 @handles_errors

@@ -10,14 +10,14 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.cases.services import list_cases
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out
 from abusedesk.detection.engine import DetectionEngine
-from abusedesk.detection.replay import lake_events
 from abusedesk.detection.stream import DetectionStats
 from abusedesk.errors import InputError
+from abusedesk.lake.reader import LakeReader
+from abusedesk.lake.replay import lake_events
 from abusedesk.workspace import Workspace
 
 

@@ -22,17 +22,18 @@ from typing import Any, BinaryIO, Literal, Protocol
 import orjson
 from sqlalchemy import Connection, text, update
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Adapter, Limits, Location, Record, Rejected, excerpt
 from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_line_batches
 from abusedesk.events.decode import decode_line
-from abusedesk.events.lake_writer import LakeWriter, compact, partitions_of, remove_files
 from abusedesk.events.registry import RegistryBatch
 from abusedesk.events.schema import Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
+from abusedesk.lake.compaction import compact, partitions_of
+from abusedesk.lake.reader import LakeReader
+from abusedesk.lake.writer import LakeWriter, remove_files
 from abusedesk.storage.bulk import clean_text, insert_count, insert_returning, ts_param
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import AuditEntry, IngestRun
