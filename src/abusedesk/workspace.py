@@ -22,7 +22,7 @@ from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
-    from abusedesk.detection.stream import DetectionConsumer
+    from abusedesk.pipeline.signals import DetectionConsumer
 
 
 class Workspace:
@@ -83,7 +83,7 @@ class Workspace:
         return DetectionEngine.load(self.settings.rules_path, self.feature_store())
 
     def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
-        from abusedesk.detection.stream import DetectionConsumer
+        from abusedesk.pipeline.signals import DetectionConsumer
 
         return DetectionConsumer(engine or self.detection_engine(), self.store, self.clock)
 

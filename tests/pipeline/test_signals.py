@@ -11,7 +11,7 @@ from sqlalchemy import select
 from abusedesk.cases.services import list_cases
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules.pack import CompiledPack, load_pack_text
-from abusedesk.detection.stream import DetectionConsumer
+from abusedesk.pipeline.signals import DetectionConsumer
 from abusedesk.storage.models import AuditEntry, CaseEvent, Signal
 from abusedesk.workspace import Workspace
 
