@@ -15,8 +15,8 @@ from abusedesk.clock import Clock, SystemClock
 from abusedesk.detection.features import FeatureStore, MemoryStore
 from abusedesk.errors import ConfigError
 from abusedesk.events.adapters.base import Limits
-from abusedesk.events.ingest import BatchConsumer, Ingestor
 from abusedesk.lake.reader import LakeReader
+from abusedesk.pipeline.ingest import BatchConsumer, Ingestor
 from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
 
