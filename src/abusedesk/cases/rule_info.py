@@ -21,7 +21,8 @@ class Routing:
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
     """A rule as a signal carries it: `mode` "live" opens cases (when `case` routes them),
-    "shadow" only records; `severity` and `verdict` are copied onto the signal."""
+    "shadow" only records; `severity` and `verdict` are copied onto the signal; `when` is the
+    condition's text, for people reading the evidence."""
 
     id: str
     description: str
@@ -30,3 +31,4 @@ class RuleInfo:
     verdict: str
     mode: str = "live"
     case: Routing | None = Routing()
+    when: str = ""

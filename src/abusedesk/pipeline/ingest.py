@@ -1,12 +1,13 @@
 """Ingest: read -> adapt -> validate -> de-duplicate -> lake + registry + reports -> consumers.
 
-One pass over each input, in batches (the adapter loop is events/reading.py; the run's row,
-claimed ids and quarantine are events/runs.py; reports intake is cases/reports.py). Bad input never stops a run: each rejected line or
-message goes to the quarantine table with its file, line and reason, and the rest goes in.
-A batch is one database transaction (event ids, registry, quarantine, run counters); its Parquet
-files are written inside that transaction and removed again if it fails, so the lake never holds
-events the idempotency index does not know. Consumers (streaming detection) see each batch's new
-events after it commits.
+One pass over each input, in batches: the adapter loop is events/reading.py; the run's row,
+claimed ids and quarantine are events/runs.py; reports intake is cases/report_intake.py. Bad
+input never stops a run: each rejected line or message goes to the quarantine table with its
+file, line and reason, and the rest goes in. A batch is one database transaction (event ids,
+registry, reports, quarantine, run counters); its Parquet files are written inside that
+transaction and removed again if it fails, so the lake never holds events the idempotency index
+does not know. Consumers (streaming detection, pipeline/signals.py) see each batch's new events
+after it commits.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from abusedesk.cases.reports import record_reports, resolve_report_targets
+from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
 from abusedesk.events import runs

@@ -139,4 +139,5 @@ def rule_info(spec: RuleSpec) -> RuleInfo:
         verdict=spec.verdict,
         mode=spec.mode,
         case=None if routing is None else Routing(routing.queue, routing.priority),
+        when=spec.when,
     )
