@@ -94,7 +94,11 @@ class Settings(BaseSettings):
         "revoked token stops working within this time.",
     )
     log_level: str = Field(
-        default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR."
+        default="WARNING",
+        description="Logging level: DEBUG, INFO, WARNING, ERROR. Logs are JSON lines on stderr, "
+        "one per event of interest: WARNING and ERROR for problems (an event enrichment "
+        "failed on, a failed write), INFO adds one line per ingest run and per batch that "
+        "opened cases.",
     )
 
     @field_validator("log_level")

@@ -19,6 +19,7 @@ from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enrich import warm_up
+from abusedesk.logs import configure
 from abusedesk.workspace import Workspace
 
 
@@ -47,6 +48,7 @@ def create_app(
 ) -> FastAPI:
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
     decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
+    configure(ws.settings.log_level)
     detection = engine or ws.detection_engine()
     # Load the enrichment tables now, not on the first request (about 0.4 s).
     warm_up()

@@ -93,6 +93,11 @@ def print_summary(summary: IngestSummary) -> None:
         out.print(
             "  by type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_type.items()))
         )
+    if summary.enrich_failures:
+        out.print(
+            f"  [yellow]{summary.enrich_failures:,} event(s) could not be enriched[/] and were "
+            "detected on without enrichment (a bug: the log has their ids, event enrich.failed)"
+        )
     for item in summary.quarantine_sample:
         out.print(f"  [red]quarantined[/] {escape(str(item.where))}: {escape(item.reason)}")
     if summary.quarantined > len(summary.quarantine_sample):

@@ -49,6 +49,9 @@ class IngestSummary:
     duplicates: int = 0
     quarantined: int = 0
     skipped: int = 0
+    # Events whose enrichment failed while the run's consumers (detection) evaluated them;
+    # they were detected on with hour_utc as their only enrichment (see enrich.Enricher).
+    enrich_failures: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     quarantine_sample: list[QuarantinedItem] = field(default_factory=list)
     results: list[ItemResult] | None = None
@@ -63,6 +66,7 @@ class IngestSummary:
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
             "skipped": self.skipped,
+            "enrich_failures": self.enrich_failures,
             "by_type": dict(sorted(self.by_type.items())),
             "elapsed_s": round(self.elapsed_s, 3),
         }

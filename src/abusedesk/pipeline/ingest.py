@@ -13,6 +13,8 @@ after it commits.
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 
 from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
+from abusedesk.enrich import failure_count
 from abusedesk.errors import InputError
 from abusedesk.events import runs
 from abusedesk.events.adapters import registry as adapters
@@ -33,7 +36,10 @@ from abusedesk.events.summary import IngestSummary
 from abusedesk.lake.compaction import compact, partitions_of
 from abusedesk.lake.reader import LakeReader
 from abusedesk.lake.writer import LakeWriter, remove_files
+from abusedesk.logs import fields
 from abusedesk.storage.db import Store
+
+log = logging.getLogger("abusedesk.pipeline.ingest")
 
 
 class BatchConsumer(Protocol):
@@ -165,6 +171,10 @@ class _Run(BatchReader):
         super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
+        # Enrichment runs in the consumers; the run counts the failures of the process-wide
+        # enricher while it lasts (a decision enriched at the same moment in the same process
+        # would be counted here too).
+        self._enrich_failures_before = failure_count()
         # File ingest runs with the GC policy of _young_gc_only; an API request must not
         # change the server's own GC policy, so it leaves this off.
         self.manage_gc = False
@@ -271,6 +281,7 @@ class _Run(BatchReader):
         if fresh:
             for consumer in self.ing.consumers:
                 consumer.on_events(fresh)
+            summary.enrich_failures = failure_count() - self._enrich_failures_before
         # Whatever survives the batch (detection state, caches) leaves the scanned
         # generations; refcounting still frees what dies. See _young_gc_only.
         if self.manage_gc:
@@ -285,12 +296,28 @@ class _Run(BatchReader):
         summary = self.summary
         summary.elapsed_s = time.perf_counter() - self.started
         runs.close_run(self.ing.store, self.ing.clock, summary, actor=self.ing.actor)
+        log.info(
+            "ingest.done",
+            extra=fields(origin=self.ing.origin, actor=self.ing.actor, **summary.to_dict()),
+        )
         return summary
 
     def abort(self) -> None:
+        """Called from the `except` of an entry point: the run's row says "failed"."""
         if self.reader is not None:
             self.reader.close()
         runs.fail_run(self.ing.store, self.summary.run_id)
+        error = sys.exc_info()[0]
+        # The exception's type only: database errors can quote the batch's values.
+        log.error(
+            "ingest.failed",
+            extra=fields(
+                run_id=self.summary.run_id,
+                origin=self.ing.origin,
+                read=self.summary.read,
+                error=error.__name__ if error is not None else None,
+            ),
+        )
 
 
 @contextmanager

@@ -9,6 +9,7 @@ per batch; the case layer gets each rule as plain data (cases.rule_info.RuleInfo
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,10 @@ from abusedesk.clock import Clock
 from abusedesk.detection.engine import DetectionEngine, Verdict, evidence
 from abusedesk.detection.spec import RuleSpec
 from abusedesk.events.schema import Event
+from abusedesk.logs import fields
 from abusedesk.storage.db import Store
+
+log = logging.getLogger("abusedesk.pipeline.signals")
 
 
 @dataclass
@@ -120,6 +124,11 @@ class DetectionConsumer:
             if last is not None and last.draft is draft:
                 last.draft = None
         self._count(result)
+        if result.cases_opened:
+            log.info(
+                "cases.opened",
+                extra=fields(cases=result.cases_opened[:50], count=len(result.cases_opened)),
+            )
         return result
 
     def _count(self, result: RecordResult) -> None:
