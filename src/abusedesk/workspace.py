@@ -11,18 +11,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.detection.features import FeatureStore, MemoryStore
 from abusedesk.errors import ConfigError
 from abusedesk.events.adapters.base import Limits
-from abusedesk.events.ingest import BatchConsumer, Ingestor
+from abusedesk.lake.reader import LakeReader
+from abusedesk.pipeline.ingest import BatchConsumer, Ingestor
 from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
-    from abusedesk.detection.stream import DetectionConsumer
+    from abusedesk.pipeline.signals import DetectionConsumer
 
 
 class Workspace:
@@ -83,7 +83,7 @@ class Workspace:
         return DetectionEngine.load(self.settings.rules_path, self.feature_store())
 
     def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
-        from abusedesk.detection.stream import DetectionConsumer
+        from abusedesk.pipeline.signals import DetectionConsumer
 
         return DetectionConsumer(engine or self.detection_engine(), self.store, self.clock)
 

@@ -20,9 +20,9 @@ from abusedesk.api.events import read_body
 from abusedesk.api.responses import JSONBody
 from abusedesk.auth.tokens import Principal
 from abusedesk.detection.engine import DetectionEngine, Verdict
-from abusedesk.detection.stream import DetectionConsumer
 from abusedesk.errors import FormatError, InputError
 from abusedesk.events.schema import EventInvalid, validate_event
+from abusedesk.pipeline.signals import DetectionConsumer
 
 log = logging.getLogger("abusedesk.api.decisions")
 router = APIRouter()

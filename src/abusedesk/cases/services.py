@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from abusedesk.cases.rule_info import RuleInfo
 from abusedesk.cases.sla import due, more_severe, more_urgent
 from abusedesk.clock import Clock
-from abusedesk.detection.spec import RuleSpec
 from abusedesk.storage.audit import write_audit
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import Case, CaseEvent, Signal, UtcDateTime
@@ -30,7 +30,7 @@ OPEN_STATES = ("open", "pending")
 class SignalDraft:
     """A rule's match on an event, before it is stored."""
 
-    rule: RuleSpec
+    rule: RuleInfo
     account_id: str | None
     event_id: str
     event_type: str

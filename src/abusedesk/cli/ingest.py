@@ -19,8 +19,8 @@ from abusedesk.cli.context import workspace
 from abusedesk.cli.detect import detection_dict, print_detection
 from abusedesk.cli.output import err, escape, handles_errors, out
 from abusedesk.events.adapters import registry as adapters
-from abusedesk.events.ingest import IngestSummary
 from abusedesk.events.sources import expand
+from abusedesk.events.summary import IngestSummary
 
 
 def ingest(

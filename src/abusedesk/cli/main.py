@@ -13,9 +13,9 @@ from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import rules as rules_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
-from abusedesk.detection.rules import cli as rules_cmd
 from abusedesk.sim import cli as sim_cmd
 
 app = typer.Typer(

@@ -1,10 +1,10 @@
-"""Streaming detection: ingest hands each committed batch to `DetectionConsumer`.
+"""Detection -> signals -> cases: ingest hands each committed batch to `DetectionConsumer`.
 
 Every event is evaluated; every rule match becomes a signal, except that repeats of the same
 rule on the same account within `cooldown_s` (by event time) are counted into the earlier
 signal's `hits` instead of stored again: a pumping burst is one signal with 4,000 hits, not
 4,000 rows. Signals and the cases they open are written by cases.services, in one transaction
-per batch.
+per batch; the case layer gets each rule as plain data (cases.rule_info.RuleInfo).
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from abusedesk.cases.rule_info import Routing, RuleInfo
 from abusedesk.cases.services import HitUpdate, RecordResult, SignalDraft, do_record_signals
 from abusedesk.clock import Clock
 from abusedesk.detection.engine import DetectionEngine, Verdict, evidence
+from abusedesk.detection.spec import RuleSpec
 from abusedesk.events.schema import Event
 from abusedesk.storage.db import Store
 
@@ -57,6 +59,7 @@ class DetectionConsumer:
         self._last: dict[tuple[str, str], _Last] = {}
         self._drafts: list[SignalDraft] = []
         self._hits: dict[tuple[str, str], HitUpdate] = {}
+        self._rules: dict[str, RuleInfo] = {}
 
     def on_events(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -89,8 +92,11 @@ class DetectionConsumer:
                         update.hits += 1
                         update.last_hit_at = max(update.last_hit_at, event.ts)
                 continue
+            info = self._rules.get(rule.id)
+            if info is None:
+                info = self._rules[rule.id] = rule_info(rule)
             draft = SignalDraft(
-                rule=rule,
+                rule=info,
                 account_id=event.account_id,
                 event_id=event.id,
                 event_type=event.type,
@@ -120,3 +126,18 @@ class DetectionConsumer:
         self.stats.signals += result.signals
         self.stats.cases_opened += len(result.cases_opened)
         self.stats.opened_ids.extend(result.cases_opened)
+
+
+def rule_info(spec: RuleSpec) -> RuleInfo:
+    """What the case layer needs of a rule spec (cases never import detection)."""
+    routing = spec.case
+    return RuleInfo(
+        id=spec.id,
+        description=spec.description,
+        policy=spec.policy,
+        severity=spec.severity,
+        verdict=spec.verdict,
+        mode=spec.mode,
+        case=None if routing is None else Routing(routing.queue, routing.priority),
+        when=spec.when,
+    )
