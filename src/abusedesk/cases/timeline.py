@@ -2,8 +2,8 @@
 
 `record_change` is the one way a service writes both: the timeline entry the analyst reads on
 the case and the audit row (actor, reason, before, after) the log keeps, in the caller's
-transaction. A change by a person also stamps the case's first action, which the first-response
-SLA is measured by.
+transaction. A change by a person (other than opening the case) also stamps the case's first
+action, which the first-response SLA is measured by.
 """
 
 from __future__ import annotations
@@ -58,7 +58,11 @@ def record_change(
         after=after,
     )
     case.updated_at = now
-    if case.first_action_at is None and not actor.startswith(_MACHINE_PREFIXES):
+    if (
+        case.first_action_at is None
+        and kind != "opened"
+        and not actor.startswith(_MACHINE_PREFIXES)
+    ):
         case.first_action_at = now
 
 
