@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from abusedesk.cases.services import SignalDraft, do_record_signals
 from abusedesk.clock import FixedClock
@@ -81,9 +82,13 @@ def account(ws: Workspace) -> Callable[..., str]:
                 Account(account_id=account_id, first_seen=T0, last_seen=T0, event_count=1, **fields)
             )
             for kind, value in entities:
-                entity = Entity(kind=kind, value=value, first_seen=T0, last_seen=T0)
-                session.add(entity)
-                session.flush()
+                entity = session.execute(
+                    select(Entity).where(Entity.kind == kind, Entity.value == value)
+                ).scalar_one_or_none()
+                if entity is None:
+                    entity = Entity(kind=kind, value=value, first_seen=T0, last_seen=T0)
+                    session.add(entity)
+                    session.flush()
                 session.add(
                     AccountEntity(
                         account_id=account_id,

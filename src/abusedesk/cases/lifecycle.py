@@ -130,21 +130,24 @@ def case_for(
 def _recent_no_violation(
     session: Session, desk: Desk, facts: CaseFacts, now: datetime
 ) -> int | None:
+    """The account and policy's last closed case, when it closed as no_violation within the
+    reopen window (a later confirmed violation means the earlier call no longer stands)."""
     if not desk.reopen_window:
         return None
-    return session.execute(
-        select(Case.id)
+    last = session.execute(
+        select(Case.id, Case.resolution, Case.closed_at)
         .where(
             Case.account_id == facts.account_id,
             Case.policy == facts.policy,
             Case.status == "closed",
-            Case.resolution == "no_violation",
             Case.merged_into_id.is_(None),
-            Case.closed_at >= now - desk.reopen_window,
         )
         .order_by(Case.closed_at.desc(), Case.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
+    if last is None or last.resolution != "no_violation" or last.closed_at is None:
+        return None
+    return int(last.id) if last.closed_at >= now - desk.reopen_window else None
 
 
 def do_open_case(
