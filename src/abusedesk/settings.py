@@ -93,6 +93,34 @@ class Settings(BaseSettings):
         description="How long the API trusts a checked token before looking it up again; a "
         "revoked token stops working within this time.",
     )
+    queues_path: Path | None = Field(
+        default=None,
+        description="Queue file (YAML: roles, SLA by priority, routing, escalation). Unset: the "
+        "shipped cases/queues.yaml.",
+    )
+    case_reopen_window_h: int = Field(
+        default=72,
+        ge=0,
+        description="Hours after a no_violation close in which the same account and policy firing "
+        "again opens a case linked to the closed one (0: never link).",
+    )
+    sla_at_risk_fraction: float = Field(
+        default=0.25,
+        gt=0,
+        lt=1,
+        description="A case is at risk when less than this share of its SLA is left.",
+    )
+    case_message_sample: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Most messages frozen into a case's evidence sample.",
+    )
+    cli_actor: str = Field(
+        default="cli",
+        description="Name the CLI acts as in case work and the audit log (`--as` overrides): "
+        "set it to your analyst name.",
+    )
     log_level: str = Field(
         default="WARNING",
         description="Logging level: DEBUG, INFO, WARNING, ERROR. Logs are JSON lines on stderr, "

@@ -13,6 +13,7 @@ from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import queues as queues_cmd
 from abusedesk.cli import rules as rules_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
@@ -31,6 +32,7 @@ app.command("detect")(detect_cmd.detect)
 app.command("sql")(lake_cmd.sql)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(queues_cmd.app, name="queues")
 app.add_typer(eval_cmd.app, name="eval")
 rules_cmd.app.command("backtest")(backtest_cmd.backtest)
 app.add_typer(rules_cmd.app, name="rules")
