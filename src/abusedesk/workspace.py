@@ -23,6 +23,7 @@ from abusedesk.storage.db import Store
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
     from abusedesk.detection.stream import DetectionConsumer
+    from abusedesk.investigate.lake_reads import AccountLake
 
 
 class Workspace:
@@ -89,6 +90,12 @@ class Workspace:
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)
+
+    def account_lake(self) -> AccountLake:
+        """The investigation's reader of the lake, with its time limit."""
+        from abusedesk.investigate.lake_reads import AccountLake
+
+        return AccountLake(self.lake_dir, timeout_s=self.settings.investigate_timeout_s)
 
     def close(self) -> None:
         if "store" in self.__dict__:

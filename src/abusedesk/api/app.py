@@ -13,10 +13,13 @@ from fastapi import FastAPI
 
 from abusedesk import __version__
 from abusedesk.api import errors
+from abusedesk.api.access import check_routes
 from abusedesk.api.auth import TokenCache
 from abusedesk.api.decisions import SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
+from abusedesk.api.investigate import router as investigate_router
+from abusedesk.api.users import router as users_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enrich import warm_up
 from abusedesk.workspace import Workspace
@@ -85,4 +88,7 @@ def create_app(
 
     app.include_router(events_router)
     app.include_router(decisions_router)
+    app.include_router(investigate_router)
+    app.include_router(users_router)
+    check_routes(app)
     return app
