@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from abusedesk.auth import roles
@@ -58,7 +58,7 @@ def route_key(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
-def _required(route: APIRoute) -> set[str]:
+def _required(route: Any) -> set[str]:
     found: set[str] = set()
     stack = list(route.dependant.dependencies)
     while stack:
@@ -73,11 +73,13 @@ def _required(route: APIRoute) -> set[str]:
 def check_routes(app: FastAPI) -> None:
     """Refuse to start an app whose routes and ROUTE_PERMISSIONS disagree."""
     problems = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
+    # iter_route_contexts flattens included routers (FastAPI keeps them nested), the way the
+    # OpenAPI generator sees them.
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute):
             continue
         for method in sorted(route.methods or ()):
-            key = route_key(method, route.path_format)
+            key = route_key(method, route.path_format or "")
             if key not in ROUTE_PERMISSIONS:
                 problems.append(f"{key} is not in api/access.py ROUTE_PERMISSIONS")
                 continue

@@ -3,7 +3,8 @@
 Layout: `<lake>/events/type=<type>/day=<YYYY-MM-DD>/part-<uuid>.parquet`, Hive-style, so DuckDB,
 Spark, Trino or ClickHouse read it as it is. `type` and `day` live only in the folder names.
 Each file is written under a dot-name and renamed into place, so a reader never sees half a file.
-Many small files make queries slow, so `compact()` merges a partition's files into one.
+Many small files make queries slow, so `compact()` merges a partition's files into one, sorted
+by account and time in small row groups, so one account's rows are found without reading the rest.
 """
 
 from __future__ import annotations
@@ -142,13 +143,28 @@ _DICTIONARY: Final = [
 ]  # fmt: skip
 
 
-def _write_atomic(table: pa.Table, folder: Path, compression: str) -> Path:
+# Compacted partitions are sorted by account, then time, in row groups of this many rows: each
+# row group's account_id min/max then lets a reader of one account skip nearly all of a
+# partition (docs/adr/0004-account-reads.md has the measurements).
+COMPACT_ROW_GROUP_ROWS: Final = 32_768
+COMPACT_SORT: Final = [("account_id", "ascending"), ("ts", "ascending"), ("id", "ascending")]
+
+
+def _write_atomic(
+    table: pa.Table, folder: Path, compression: str, row_group_size: int | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex[:16]}.parquet"
     tmp = folder / f".{name}.tmp"
     names = set(table.schema.names)
     dictionary = [column for column in _DICTIONARY if column in names]
-    pq.write_table(table, tmp, compression=compression, use_dictionary=dictionary)
+    pq.write_table(
+        table,
+        tmp,
+        compression=compression,
+        use_dictionary=dictionary,
+        row_group_size=row_group_size,
+    )
     final = folder / name
     os.replace(tmp, final)
     return final
@@ -177,8 +193,8 @@ def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None
         if schema is None:
             continue
         tables = [pq.read_table(path, schema=schema) for path in files]
-        merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("id", "ascending")])
-        _write_atomic(merged, folder, "zstd")
+        merged = pa.concat_tables(tables).sort_by(COMPACT_SORT)
+        _write_atomic(merged, folder, "zstd", COMPACT_ROW_GROUP_ROWS)
         remove_files(files)
         removed += len(files)
     return removed

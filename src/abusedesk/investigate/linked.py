@@ -76,7 +76,7 @@ def _entities_of(session: Session, accounts: list[str]) -> list[tuple[str, int]]
                 select(AccountEntity.account_id, AccountEntity.entity_id).where(
                     AccountEntity.account_id.in_(chunk)
                 )
-            ).tuples()
+            )
         ]
     return out
 
@@ -91,7 +91,7 @@ def _split_common(
             select(AccountEntity.entity_id, func.count())
             .where(AccountEntity.entity_id.in_(chunk))
             .group_by(AccountEntity.entity_id)
-        ).tuples():
+        ):
             if n > common:
                 too_common[entity] = n
             else:
@@ -106,7 +106,7 @@ def _sharers(session: Session, entities: set[int], *, exclude: set[str]) -> dict
             select(AccountEntity.account_id, AccountEntity.entity_id).where(
                 AccountEntity.entity_id.in_(chunk)
             )
-        ).tuples():
+        ):
             if acc not in exclude:
                 out[acc].add(entity)
     return dict(out)
@@ -117,7 +117,7 @@ def _names(session: Session, entities: Iterable[int]) -> dict[int, tuple[str, st
     for chunk in _chunks(set(entities)):
         for eid, kind, value in session.execute(
             select(Entity.id, Entity.kind, Entity.value).where(Entity.id.in_(chunk))
-        ).tuples():
+        ):
             out[eid] = (kind, value)
     return out
 

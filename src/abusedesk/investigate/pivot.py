@@ -109,7 +109,7 @@ def entity_pivot(
                     .where(AccountEntity.entity_id == entity.id)
                     .order_by(AccountEntity.event_count.desc(), AccountEntity.account_id)
                     .limit(SAMPLED_ACCOUNTS)
-                ).tuples()
+                )
             )
         like = f"%{_escape_like(registry_value if kind == 'url' else needle)}%"
         reports = (
