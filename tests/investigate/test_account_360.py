@@ -17,8 +17,8 @@ LIMITS = Limits(days=30, sample=3)
 
 
 def test_profile_entities_and_report(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        view = account_360(world.store, lake, A, LIMITS)
+    lake = world.account_lake()
+    view = account_360(world.store, lake, A, LIMITS)
     assert view["account"]["company"] == "A Ltd"
     assert view["account"]["declared_use_case"] == "otp"
     kinds = {(e["kind"], e["value"]) for e in view["entities"]}
@@ -27,8 +27,8 @@ def test_profile_entities_and_report(world: Workspace) -> None:
 
 
 def test_metrics_per_day_and_in_total(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        metrics = account_360(world.store, lake, A, LIMITS)["metrics"]
+    lake = world.account_lake()
+    metrics = account_360(world.store, lake, A, LIMITS)["metrics"]
     days = {d["day"]: d for d in metrics["daily"]}
     assert set(days) == {"2026-03-02", "2026-03-03"}
     first = days["2026-03-02"]
@@ -50,13 +50,14 @@ def test_metrics_per_day_and_in_total(world: Workspace) -> None:
 
 
 def test_message_sample_is_bounded_and_newest_first(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        sample = account_360(world.store, lake, A, LIMITS)["messages"]
+    lake = world.account_lake()
+    sample = account_360(world.store, lake, A, LIMITS)["messages"]
     assert [m["id"] for m in sample] == ["m9", "m8", "m7"]
 
 
 def test_unknown_account(world: Workspace) -> None:
-    with world.account_lake() as lake, pytest.raises(NotFoundError):
+    lake = world.account_lake()
+    with pytest.raises(NotFoundError):
         account_360(world.store, lake, "ACnobody", LIMITS)
 
 

@@ -33,8 +33,8 @@ def test_a_looser_limit_follows_the_common_entity(world: Workspace) -> None:
 
 
 def test_pivot_on_a_sender_number(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        result = entity_pivot(world.store, lake, "number", SENDER, days=30, sample=5)
+    lake = world.account_lake()
+    result = entity_pivot(world.store, lake, "number", SENDER, days=30, sample=5)
     assert [a["account_id"] for a in result["accounts"]] == [A]
     assert len(result["messages"]) == 5
     assert all(m["from"] == SENDER for m in result["messages"])
@@ -44,8 +44,8 @@ def test_pivot_on_a_sender_number(world: Workspace) -> None:
 
 def test_pivot_on_a_url_finds_its_domain_and_the_messages_carrying_it(world: Workspace) -> None:
     url = "http://parcel-fee.example/p/1"
-    with world.account_lake() as lake:
-        result = entity_pivot(world.store, lake, "url", url, days=30, sample=50)
+    lake = world.account_lake()
+    result = entity_pivot(world.store, lake, "url", url, days=30, sample=50)
     assert result["kind"] == "domain"
     assert result["value"] == "parcel-fee.example"
     assert [a["account_id"] for a in result["accounts"]] == [A]
@@ -53,13 +53,13 @@ def test_pivot_on_a_url_finds_its_domain_and_the_messages_carrying_it(world: Wor
 
 
 def test_pivot_on_device_and_ip_pages_through_accounts(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        device = entity_pivot(world.store, lake, "device", "dev-1", days=30, sample=5)
-        first = entity_pivot(world.store, lake, "ip", "203.0.113.9", days=30, sample=0, limit=2)
-        rest = entity_pivot(
-            world.store, lake, "ip", "203.0.113.9", days=30, sample=0, limit=2,
-            after=first["next_after"],
-        )  # fmt: skip
+    lake = world.account_lake()
+    device = entity_pivot(world.store, lake, "device", "dev-1", days=30, sample=5)
+    first = entity_pivot(world.store, lake, "ip", "203.0.113.9", days=30, sample=0, limit=2)
+    rest = entity_pivot(
+        world.store, lake, "ip", "203.0.113.9", days=30, sample=0, limit=2,
+        after=first["next_after"],
+    )  # fmt: skip
     assert [a["account_id"] for a in device["accounts"]] == [A, B]
     assert device["messages"] == []
     assert first["accounts_total"] == 3
@@ -68,10 +68,10 @@ def test_pivot_on_device_and_ip_pages_through_accounts(world: Workspace) -> None
 
 
 def test_unknown_values_and_kinds(world: Workspace) -> None:
-    with world.account_lake() as lake:
-        nothing = entity_pivot(world.store, lake, "ip", "192.0.2.200", days=30, sample=5)
-        assert nothing["entity"] is None
-        assert nothing["accounts"] == []
-        with pytest.raises(InputError, match="unknown entity kind"):
-            entity_pivot(world.store, lake, "planet", "mars", days=30, sample=5)
+    lake = world.account_lake()
+    nothing = entity_pivot(world.store, lake, "ip", "192.0.2.200", days=30, sample=5)
+    assert nothing["entity"] is None
+    assert nothing["accounts"] == []
+    with pytest.raises(InputError, match="unknown entity kind"):
+        entity_pivot(world.store, lake, "planet", "mars", days=30, sample=5)
     assert C

@@ -56,8 +56,8 @@ def get_account(
     over `ABUSEDESK_INVESTIGATE_DAYS` days ending on its last event, and a message sample."""
     ws = _ws(request)
     limits = Limits(days=ws.settings.investigate_days, sample=ws.settings.investigate_sample_size)
-    with ws.account_lake() as lake:
-        view = account_360(ws.store, lake, account_id, limits)
+    lake = ws.account_lake()
+    view = account_360(ws.store, lake, account_id, limits)
     return JSONBody(
         disclose(
             view,
@@ -110,17 +110,17 @@ def get_entity(
     address, domain, url, ip, device, payment, api_key, sender_id."""
     ws = _ws(request)
     after = str(pagination.decode(cursor).get("after", ""))
-    with ws.account_lake() as lake:
-        result = entity_pivot(
-            ws.store,
-            lake,
-            kind,
-            value,
-            days=ws.settings.investigate_days,
-            sample=ws.settings.investigate_sample_size if not after else 0,
-            after=after,
-            limit=limit,
-        )
+    lake = ws.account_lake()
+    result = entity_pivot(
+        ws.store,
+        lake,
+        kind,
+        value,
+        days=ws.settings.investigate_days,
+        sample=ws.settings.investigate_sample_size if not after else 0,
+        after=after,
+        limit=limit,
+    )
     next_after = result.pop("next_after")
     accounts = result.pop("accounts")
     body = pagination.page(accounts, {"after": next_after} if next_after else None) | result

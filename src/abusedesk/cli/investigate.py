@@ -51,8 +51,8 @@ def show_account(
         limits = Limits(
             days=ws.settings.investigate_days, sample=ws.settings.investigate_sample_size
         )
-        with ws.account_lake() as lake:
-            view = account_360(ws.store, lake, account_id, limits)
+        lake = ws.account_lake()
+        view = account_360(ws.store, lake, account_id, limits)
         if linked:
             view["linked"] = linked_accounts(
                 ws.store, account_id, common=ws.settings.investigate_common_entity
@@ -160,16 +160,16 @@ def show_entity(
 ) -> None:
     """Entity pivot: the accounts that used it, their messages carrying it, reports naming it."""
     with workspace() as ws:
-        with ws.account_lake() as lake:
-            result = entity_pivot(
-                ws.store,
-                lake,
-                kind,
-                value,
-                days=ws.settings.investigate_days,
-                sample=ws.settings.investigate_sample_size,
-                limit=limit,
-            )
+        lake = ws.account_lake()
+        result = entity_pivot(
+            ws.store,
+            lake,
+            kind,
+            value,
+            days=ws.settings.investigate_days,
+            sample=ws.settings.investigate_sample_size,
+            limit=limit,
+        )
         result = disclose(
             result,
             store=ws.store,

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import duckdb
 
-from abusedesk.analytics.lake import LakeReader
+from abusedesk.analytics.lake import VIEW_NAMES, LakeReader
 from abusedesk.errors import DeadlineError, QueryError
 
 # Final delivery states; `queued`, `sent` and `deferred` are on the way and counted apart.
@@ -48,8 +48,26 @@ class AccountLake:
     """Per-account reads of the lake, each stopped at `timeout_s` (DeadlineError)."""
 
     def __init__(self, lake: Path, *, timeout_s: float, threads: int | None = None) -> None:
+        self.lake = lake
+        self.threads = threads
         self.reader = LakeReader(lake, threads=threads)
         self.timeout_s = timeout_s
+        self._types = self._types_present()
+        self._reopen = threading.Lock()
+
+    def _types_present(self) -> frozenset[str]:
+        return frozenset(t for t in VIEW_NAMES if (self.lake / "events" / f"type={t}").is_dir())
+
+    def _current(self) -> LakeReader:
+        """The reader, remade when an event type got its first files since it was made (its
+        view was an empty stand-in); the views read the files present at query time anyway."""
+        if self._types_present() != self._types:
+            with self._reopen:
+                present = self._types_present()
+                if present != self._types:
+                    self.reader = LakeReader(self.lake, threads=self.threads)
+                    self._types = present
+        return self.reader
 
     def close(self) -> None:
         self.reader.close()
@@ -158,7 +176,7 @@ class AccountLake:
     def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         # A cursor per read: requests in different threads read at once, and the timer stops
         # only its own query.
-        cursor = self.reader.con.cursor()
+        cursor = self._current().con.cursor()
         expired = threading.Event()
 
         def stop() -> None:
