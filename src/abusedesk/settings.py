@@ -72,6 +72,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Time limit of one `abusedesk sql` query, in seconds.",
     )
+    investigate_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time limit of each lake read behind an account 360 or an entity pivot, in "
+        "seconds; a read over it answers 408 (code `timeout`).",
+    )
+    investigate_days: int = Field(
+        default=30,
+        ge=1,
+        le=400,
+        description="Days of traffic an account 360 shows, ending on the account's last event.",
+    )
+    investigate_sample_size: int = Field(
+        default=20,
+        ge=0,
+        le=500,
+        description="Most messages an account 360 or an entity pivot shows.",
+    )
+    investigate_common_entity: int = Field(
+        default=50,
+        ge=2,
+        description="An entity shared by more accounts than this (a carrier's IP, a public mail "
+        "domain) links nobody: linked-account searches list it as too common and skip it.",
+    )
     feature_lateness_s: int = Field(
         default=3600,
         ge=0,

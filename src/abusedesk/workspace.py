@@ -24,6 +24,7 @@ from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
+    from abusedesk.investigate.lake_reads import AccountLake
     from abusedesk.pipeline.signals import DetectionConsumer
 
 
@@ -108,7 +109,20 @@ class Workspace:
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)
 
+    def account_lake(self) -> AccountLake:
+        """The investigation's reader of the lake, with its time limit: one per workspace,
+        because opening one (a DuckDB connection and its views) costs 0.25-0.5 s."""
+        lake = self.__dict__.get("_account_lake")
+        if lake is None:
+            from abusedesk.investigate.lake_reads import AccountLake
+
+            lake = AccountLake(self.lake_dir, timeout_s=self.settings.investigate_timeout_s)
+            self.__dict__["_account_lake"] = lake
+        return lake
+
     def close(self) -> None:
+        if (lake := self.__dict__.pop("_account_lake", None)) is not None:
+            lake.close()
         if "store" in self.__dict__:
             self.store.close()
 

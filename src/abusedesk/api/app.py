@@ -13,13 +13,16 @@ from fastapi import FastAPI
 
 from abusedesk import __version__
 from abusedesk.api import errors
+from abusedesk.api.access import check_routes
 from abusedesk.api.auth import TokenCache
 from abusedesk.api.cases import router as cases_router
 from abusedesk.api.decisions import SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
+from abusedesk.api.investigate import router as investigate_router
 from abusedesk.api.queues import router as queues_router
 from abusedesk.api.reports import router as reports_router
+from abusedesk.api.users import router as users_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enrich import warm_up
 from abusedesk.logs import configure
@@ -94,4 +97,7 @@ def create_app(
     app.include_router(cases_router)
     app.include_router(queues_router)
     app.include_router(reports_router)
+    app.include_router(investigate_router)
+    app.include_router(users_router)
+    check_routes(app)
     return app
