@@ -402,8 +402,9 @@ def test_no_network_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     assert header_fields(headers)["spf"] == "pass"
     assert auth_results({"Authentication-Results": "x; dkim=fail"}) == {"dkim": "fail"}
     assert parse_host("a.b.example.co.uk").registered == "example.co.uk"
-    links = find_links("see rnicrosoft-login.top/x", default_shorteners())
-    assert link_fields(links, default_shorteners())["lookalike_brand"] == "microsoft"
+    shorteners = default_shorteners()
+    links = find_links("see rnicrosoft-login.top/x", shorteners)
+    assert link_fields(links, shorteners)["lookalike_brand"] == "microsoft"
     assert template_fp("Your code is 123456") == "a922b5b64e8b50b1"
     assert text_fields("Casino night! bit.ly/q")["prohibited_category"] == "gambling"
     assert error_class("30007") == "filtered"

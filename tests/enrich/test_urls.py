@@ -17,7 +17,7 @@ from abusedesk.enrich.urls import (
 
 
 def url_fields(text: str) -> dict[str, Any]:
-    """Link fields of a text with the shipped lists, as the enricher computes them."""
+    """Link fields of a text with the shipped shortener and brand lists."""
     shorteners = default_shorteners()
     return link_fields(find_links(text, shorteners), shorteners)
 
