@@ -10,7 +10,7 @@ import pytest
 from abusedesk.enrich import Enricher
 from abusedesk.enrich._data import read_data
 from abusedesk.enrich.phone import classify_number
-from abusedesk.enrich.time import is_quiet_hour, zone_name
+from abusedesk.enrich.time import zone_name
 
 from .conftest import sms
 
@@ -76,5 +76,11 @@ def test_every_primary_zone_exists() -> None:
         ZoneInfo(row["time_zone"])
 
 
-def test_quiet_hour_bounds() -> None:
-    assert [h for h in range(24) if is_quiet_hour(h)] == [0, 1, 2, 3, 4, 5, 6, 7, 21, 22, 23]
+def test_quiet_hour_bounds(enricher: Enricher) -> None:
+    """San Francisco in January is UTC-8: local hour h is (h + 8) UTC."""
+    quiet = [
+        h
+        for h in range(24)
+        if local(enricher, "+14155552671", f"2026-01-15T{(h + 8) % 24:02d}:00:00Z") == (h, True)
+    ]
+    assert quiet == [0, 1, 2, 3, 4, 5, 6, 7, 21, 22, 23]

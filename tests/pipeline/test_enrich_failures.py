@@ -32,7 +32,7 @@ def _restore_logging() -> Iterator[None]:
     logger.setLevel(level)
 
 
-def messages(n: int) -> bytes:
+def messages(n: int, first: int = 0) -> bytes:
     return b"\n".join(
         orjson.dumps(
             {
@@ -47,7 +47,7 @@ def messages(n: int) -> bytes:
                 "body": BODY,
             }
         )
-        for i in range(n)
+        for i in range(first, first + n)
     )
 
 
@@ -73,6 +73,7 @@ def test_failures_are_counted_in_the_run_and_logged(workspace: Workspace, tmp_pa
     assert summary.accepted == 3
     assert summary.enrich_failures == 3
     assert summary.to_dict()["enrich_failures"] == 3
+    assert consumer.stats.enrich_failures == 3
     with workspace.store.sessions() as session:
         audit = session.execute(
             select(AuditEntry).where(AuditEntry.object_id == str(summary.run_id))
@@ -99,3 +100,17 @@ def test_a_clean_run_counts_none(workspace: Workspace, tmp_path: Path) -> None:
     with out.capture() as captured:
         print_summary(summary)
     assert "enriched" not in captured.get()
+
+
+@pytest.mark.usefixtures("broken_messages")
+def test_a_consumer_shared_by_runs_gives_each_run_its_own_count(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The API's detection consumer lives as long as the server; each run counts its own."""
+    consumer = workspace.detection_consumer()
+    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    first.write_bytes(messages(3))
+    second.write_bytes(messages(2, first=3))
+    runs = [workspace.ingestor(consumers=[consumer]).ingest_paths([p]) for p in (first, second)]
+    assert [run.enrich_failures for run in runs] == [3, 2]
+    assert consumer.stats.enrich_failures == 5

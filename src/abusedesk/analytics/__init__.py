@@ -1,1 +1,2 @@
-"""REPORT: DuckDB over the event lake: views, ad-hoc SQL, profiles, trends, exports."""
+"""REPORT: ad-hoc read-only SQL over the event lake (sql.py); profiles, trends and exports are
+planned."""

@@ -79,6 +79,7 @@ def detection_dict(stats: DetectionStats) -> dict[str, Any]:
         "matches": stats.matches,
         "signals": stats.signals,
         "cases_opened": stats.cases_opened,
+        "enrich_failures": stats.enrich_failures,
         "decisions": dict(stats.decisions),
         "matches_by_rule": dict(stats.by_rule.most_common()),
     }
@@ -89,6 +90,11 @@ def print_detection(ws: Workspace, stats: DetectionStats) -> None:
         f"[bold]detection[/]: {stats.events:,} events evaluated, {stats.matches:,} rule matches, "
         f"{stats.signals:,} new signals, [bold]{stats.cases_opened:,} cases opened[/]"
     )
+    if stats.enrich_failures:
+        out.print(
+            f"  [yellow]{stats.enrich_failures:,} event(s) could not be enriched[/] "
+            "(a bug: the log has their ids, event enrich.failed)"
+        )
     cases = list_cases(ws.store, status="open")
     if not cases:
         return

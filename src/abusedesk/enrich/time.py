@@ -96,9 +96,5 @@ def local_hour(ts: datetime, zone_info: ZoneInfo) -> int:
     return ts.astimezone(zone_info).hour
 
 
-def is_quiet_hour(hour: int) -> bool:
-    return hour < QUIET_BEFORE or hour >= QUIET_FROM
-
-
 def cache_clear() -> None:
     _zone_name.cache_clear()

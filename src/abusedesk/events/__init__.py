@@ -1,1 +1,2 @@
-"""INGEST: the canonical event schema, format adapters, validation with quarantine, the lake writer."""
+"""INGEST: the canonical event schema, format adapters, the adapter loop with quarantine, a
+run's bookkeeping, the registry of accounts and entities."""

@@ -63,7 +63,6 @@ class LakeWriter:
     lake: Path
     compression: str = "zstd"
     _buffers: dict[tuple[str, date], list[Event]] = field(default_factory=dict)
-    written_files: list[Path] = field(default_factory=list)
 
     def add(self, events: Iterable[Event]) -> None:
         buffers = self._buffers
@@ -75,10 +74,6 @@ class LakeWriter:
             else:
                 buffer.append(event)
 
-    @property
-    def pending(self) -> int:
-        return sum(len(buffer) for buffer in self._buffers.values())
-
     def flush(self) -> list[Path]:
         """Write every buffered partition; returns the files written (already in place)."""
         written: list[Path] = []
@@ -88,11 +83,7 @@ class LakeWriter:
                 write_atomic(table, partition_dir(self.lake, etype, day), self.compression)
             )
         self._buffers.clear()
-        self.written_files.extend(written)
         return written
-
-    def discard(self) -> None:
-        self._buffers.clear()
 
 
 def _table(etype: str, events: list[Event]) -> pa.Table:

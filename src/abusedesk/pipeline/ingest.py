@@ -19,11 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
-from abusedesk.enrich import failure_count
 from abusedesk.errors import InputError
 from abusedesk.events import runs
 from abusedesk.events.adapters import registry as adapters
@@ -46,6 +45,15 @@ class BatchConsumer(Protocol):
     """Gets each batch's newly accepted events, in input order, after the batch commits."""
 
     def on_events(self, events: Sequence[Event]) -> None: ...
+
+
+@runtime_checkable
+class EnrichingConsumer(BatchConsumer, Protocol):
+    """A consumer that enriches the events it gets (detection), and counts those enrichment
+    failed on since it was made; the run reports its share in `enrich_failures`."""
+
+    @property
+    def enrich_failures(self) -> int: ...
 
 
 class Ingestor:
@@ -171,13 +179,16 @@ class _Run(BatchReader):
         super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
-        # Enrichment runs in the consumers; the run counts the failures of the process-wide
-        # enricher while it lasts (a decision enriched at the same moment in the same process
-        # would be counted here too).
-        self._enrich_failures_before = failure_count()
+        # Enrichment runs in the consumers, which may outlive the run (the API's): the run
+        # reports the failures they count while it lasts.
+        self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
+        self._enrich_failures_before = self._enrich_failures()
         # File ingest runs with the GC policy of _young_gc_only; an API request must not
         # change the server's own GC policy, so it leaves this off.
         self.manage_gc = False
+
+    def _enrich_failures(self) -> int:
+        return sum(consumer.enrich_failures for consumer in self._enriching)
 
     # ---------------------------------------------------------------- flushing
 
@@ -281,7 +292,7 @@ class _Run(BatchReader):
         if fresh:
             for consumer in self.ing.consumers:
                 consumer.on_events(fresh)
-            summary.enrich_failures = failure_count() - self._enrich_failures_before
+            summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
         # Whatever survives the batch (detection state, caches) leaves the scanned
         # generations; refcounting still frees what dies. See _young_gc_only.
         if self.manage_gc:

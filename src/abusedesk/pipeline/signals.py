@@ -21,6 +21,7 @@ from abusedesk.cases.services import HitUpdate, RecordResult, SignalDraft, do_re
 from abusedesk.clock import Clock
 from abusedesk.detection.engine import DetectionEngine, Verdict, evidence
 from abusedesk.detection.spec import RuleSpec
+from abusedesk.enrich import failure_count
 from abusedesk.events.schema import Event
 from abusedesk.logs import fields
 from abusedesk.storage.db import Store
@@ -45,6 +46,9 @@ class DetectionStats:
     opened_ids: list[int] = field(default_factory=list)
     decisions: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[str] = field(default_factory=Counter)
+    # Events enrichment failed on while this consumer evaluated them (counted by the
+    # process-wide enricher: a decision evaluated at the same moment would count here too).
+    enrich_failures: int = 0
 
 
 class DetectionConsumer:
@@ -69,9 +73,15 @@ class DetectionConsumer:
         self._rules: dict[str, RuleInfo] = {}
 
     def on_events(self, events: Sequence[Event]) -> None:
+        failures = failure_count()
         for event in events:
             self.collect(self.engine.evaluate(event))
+        self.stats.enrich_failures += failure_count() - failures
         self.flush()
+
+    @property
+    def enrich_failures(self) -> int:
+        return self.stats.enrich_failures
 
     def collect(self, verdict: Verdict) -> None:
         """Turn one verdict's matches into pending signals (or hits on recent ones)."""
