@@ -90,6 +90,14 @@ def test_a_case_worked_end_to_end_over_the_api(
         f"/v1/cases/{case_id}/notes", headers=analyst, json={"text": "@lee please look"}
     )
     assert note.json()["mentions"] == ["lee"]
+    sample = [{"message_id": f"SM{n}", "body": "Your code is 1234"} for n in range(30)]
+    frozen = api_client.post(
+        f"/v1/cases/{case_id}/evidence",
+        headers=analyst,
+        json={"kind": "messages", "items": sample, "note": "first 30 of the day"},
+    )
+    assert frozen.status_code == 201, frozen.text
+    assert frozen.json()["kept"] == 20  # ABUSEDESK_CASE_MESSAGE_SAMPLE
     status = api_client.post(
         f"/v1/cases/{case_id}/status",
         headers=analyst,
@@ -119,6 +127,7 @@ def test_a_case_worked_end_to_end_over_the_api(
         "opened",
         "claimed",
         "note",
+        "evidence",
         "status",
         "closed",
     ]

@@ -158,3 +158,11 @@ def test_two_analysts_claiming_at_once_never_share_a_case(
     for name, ids in claimed.items():
         for case_id in ids:
             assert show_case(ws.store, case_id)["case"]["assignee"] == name
+
+
+def test_claim_predicate_matches_the_partial_index() -> None:
+    """The planner uses ix_cases_claimable only when the query states its condition literally."""
+    from abusedesk.cases.assignment import CLAIMABLE_SQL
+    from abusedesk.storage.models import CLAIMABLE_WHERE
+
+    assert CLAIMABLE_SQL == CLAIMABLE_WHERE

@@ -4,7 +4,7 @@ transaction, a timeline entry, an audit row naming the token's principal)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from abusedesk.cases.assignment import (
     do_release_case,
     do_snooze_case,
 )
+from abusedesk.cases.evidence import do_add_evidence
 from abusedesk.cases.lifecycle import (
     do_close_case,
     do_open_case,
@@ -90,6 +91,12 @@ class MergeBody(Reason):
 class SplitBody(Reason):
     signals: list[int] = Field(..., min_length=1)
     policy: str | None = None
+
+
+class EvidenceBody(BaseModel):
+    kind: str = Field(..., description="messages (a sample) or metrics (a snapshot)")
+    items: list[dict[str, Any]] = Field(..., min_length=1, max_length=10_000)
+    note: str = ""
 
 
 class CloseBody(Reason):
@@ -252,6 +259,28 @@ def split_route(request: Request, p: CaseWorker, case_id: int, body: SplitBody) 
         policy=body.policy,
     )
     return JSONBody(show_case(ws.store, new_id)["case"], status_code=201)
+
+
+@router.post(
+    "/{case_id}/evidence",
+    summary="Freeze a message sample or metric snapshot on a case",
+    description="Items beyond ABUSEDESK_CASE_MESSAGE_SAMPLE are dropped; the count kept is "
+    "returned.",
+    status_code=201,
+)
+def evidence_route(request: Request, p: CaseWorker, case_id: int, body: EvidenceBody) -> JSONBody:
+    ws = _ws(request)
+    kept = do_add_evidence(
+        ws.store,
+        ws.clock,
+        ws.desk,
+        case_id=case_id,
+        kind=body.kind,
+        items=body.items,
+        actor=p.name,
+        note=body.note,
+    )
+    return JSONBody({"case_id": case_id, "kept": kept}, status_code=201)
 
 
 @router.post("/{case_id}/close", summary="Close a case with its resolution")

@@ -29,10 +29,16 @@ from abusedesk.errors import ConflictError, InputError
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import Case, UtcDateTime
 
+# The claimable states are written into the SQL, not bound: the partial index
+# ix_cases_claimable (storage/models.py) holds exactly the rows of this predicate, and a planner
+# only uses a partial index when the query's WHERE states its condition literally. Walking it
+# in (priority, due, id) order, the first row in one of the analyst's queues is the answer.
+CLAIMABLE_SQL = "assignee IS NULL AND status IN ({})".format(
+    ", ".join(f"'{s}'" for s in CLAIMABLE_STATES)
+)
 _PICK = (
-    "SELECT id FROM cases WHERE queue IN :queues AND status IN :states "
-    "AND assignee IS NULL AND merged_into_id IS NULL "
-    "AND (snoozed_until IS NULL OR snoozed_until <= :now) "
+    "SELECT id FROM cases{hint} WHERE " + CLAIMABLE_SQL + " AND queue IN :queues "
+    "AND merged_into_id IS NULL AND (snoozed_until IS NULL OR snoozed_until <= :now) "
     "ORDER BY priority, resolution_due_at, id LIMIT 1"
 )
 
@@ -46,20 +52,24 @@ def do_claim_next_case(
     if not queues:
         return None
     now = clock.now()
-    pick = _PICK + (" FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else "")
+    if store.dialect == "postgresql":
+        pick = _PICK.format(hint="") + " FOR UPDATE SKIP LOCKED"
+    else:
+        # Without statistics SQLite prefers the assignee index and sorts every unassigned case
+        # (measured: 190 ms at 100,000 open cases); the hint keeps it on the ordered walk.
+        pick = _PICK.format(hint=" INDEXED BY ix_cases_claimable")
     statement = text(
         f"UPDATE cases SET assignee = :analyst, claimed_at = :now, updated_at = :now, "
         f"status = CASE WHEN status = 'new' THEN 'triage' ELSE status END "
         f"WHERE id = ({pick}) AND assignee IS NULL RETURNING id"
     ).bindparams(
         bindparam("queues", expanding=True),
-        bindparam("states", expanding=True),
         bindparam("now", type_=UtcDateTime()),
     )
     with store.transaction() as session:
         row = session.execute(
             statement,
-            {"analyst": analyst, "now": now, "queues": list(queues), "states": CLAIMABLE_STATES},
+            {"analyst": analyst, "now": now, "queues": list(queues)},
         ).first()
         if row is None:
             return None

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -189,14 +190,29 @@ class Signal(Base):
     created_at: Mapped[datetime] = mapped_column(_tz())
 
 
+# Kept equal to cases.assignment.CLAIMABLE_SQL (a test checks): storage does not import cases.
+CLAIMABLE_WHERE = "assignee IS NULL AND status IN ('new', 'triage', 'investigating')"
+
+
 class Case(Base):
     """Work on one account and policy: opened by detection, a report or a person (cases/)."""
 
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_account_policy_status", "account_id", "policy", "status"),
-        # Claim-next and the queue page: open cases of one queue by priority, then due time.
-        Index("ix_cases_queue_work", "queue", "status", "priority", "resolution_due_at", "id"),
+        # The queue page and the case list: by priority, then due time (status is filtered
+        # while walking: a status column before priority would force a sort of the queue).
+        Index("ix_cases_queue_work", "queue", "priority", "resolution_due_at", "id"),
+        Index("ix_cases_urgency", "priority", "resolution_due_at", "id"),
+        # Claim-next walks the unassigned claimable cases in order (cases/assignment.py).
+        Index(
+            "ix_cases_claimable",
+            "priority",
+            "resolution_due_at",
+            "id",
+            sqlite_where=text(CLAIMABLE_WHERE),
+            postgresql_where=text(CLAIMABLE_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -47,6 +47,10 @@ _OUTCOME_DOWN = {
 }
 
 
+# Claim-next's candidates: unassigned cases in a claimable state (cases/assignment.py).
+_CLAIMABLE = "assignee IS NULL AND status IN ('new', 'triage', 'investigating')"
+
+
 def _tz() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
@@ -76,13 +80,23 @@ def upgrade() -> None:
         batch.create_foreign_key(
             batch.f("fk_cases_reopened_from_id_cases"), "cases", ["reopened_from_id"], ["id"]
         )
-        # Claim-next and the queue page read open cases of one queue by priority and due time.
+        # The queue page and the case list read cases by priority, then due time.
         batch.create_index(
             "ix_cases_queue_work",
-            ["queue", "status", "priority", "resolution_due_at", "id"],
+            ["queue", "priority", "resolution_due_at", "id"],
             unique=False,
         )
+        batch.create_index(
+            "ix_cases_urgency", ["priority", "resolution_due_at", "id"], unique=False
+        )
         batch.create_index(batch.f("ix_cases_assignee"), ["assignee"], unique=False)
+        batch.create_index(
+            "ix_cases_claimable",
+            ["priority", "resolution_due_at", "id"],
+            unique=False,
+            sqlite_where=sa.text(_CLAIMABLE),
+            postgresql_where=sa.text(_CLAIMABLE),
+        )
     cases = sa.table(
         "cases",
         sa.column("status", sa.String),
@@ -162,7 +176,9 @@ def downgrade() -> None:
         op.execute(cases.update().where(cases.c.resolution == new).values(outcome=old))
     op.execute(cases.update().values(sla_due_at=cases.c.resolution_due_at))
     with op.batch_alter_table("cases", schema=None) as batch:
+        batch.drop_index("ix_cases_claimable")
         batch.drop_index(batch.f("ix_cases_assignee"))
+        batch.drop_index("ix_cases_urgency")
         batch.drop_index("ix_cases_queue_work")
         batch.drop_constraint(batch.f("fk_cases_reopened_from_id_cases"), type_="foreignkey")
         batch.drop_constraint(batch.f("fk_cases_split_from_id_cases"), type_="foreignkey")
