@@ -67,7 +67,8 @@ def test_a_lake_read_stops_at_its_time_limit(world: Workspace) -> None:
         slow = "SELECT count(*) FROM range(30000000000) a WHERE a.range % 7 = $a::BIGINT"
         with pytest.raises(DeadlineError):
             lake._run(slow, {"a": "3"})
-        # The connection still answers afterwards.
+        # The connection still answers afterwards (with room for a loaded test machine).
+        lake.timeout_s = 60
         assert lake.error_codes(A, DayRange(date(2026, 3, 1), date(2026, 3, 4)), 5)
 
 
