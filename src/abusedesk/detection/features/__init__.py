@@ -14,7 +14,7 @@ RedisStore is imported from redis_store (not here) so importing this package sta
 """
 
 from abusedesk.detection.features.backtest_sql import feature_sql
-from abusedesk.detection.features.compiled import CompiledFeature, Filter, InlineFilter, always
+from abusedesk.detection.features.compiled import CompiledFeature, Filter, InlineFilter
 from abusedesk.detection.features.engine import FeatureEngine, epoch_seconds
 from abusedesk.detection.features.memory import MemoryStore
 from abusedesk.detection.features.store import DEFAULT_LATENESS_S, FeatureStore, TableSpec
@@ -28,7 +28,6 @@ __all__ = [
     "InlineFilter",
     "MemoryStore",
     "TableSpec",
-    "always",
     "epoch_seconds",
     "feature_sql",
 ]

@@ -1,4 +1,5 @@
-"""A feature declaration joined with its compiled filters: what the feature engine consumes.
+"""CompiledFeature: a feature declaration joined with its compiled filters, the one contract
+between the rule compiler (rules/pack.py makes them) and the feature engine (which runs them).
 
 The rule compiler turns a feature's `where`/`over` SQL text into Python callables over a row
 (True/False/None, SQL semantics). This package never parses SQL itself; it takes the callables,
@@ -47,14 +48,14 @@ class InlineFilter:
         return self.fn(row)
 
 
-def always(_row: Mapping[str, Any]) -> bool:
-    """The filter of a feature declared without `where` (or a ratio without `over`)."""
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class CompiledFeature:
-    """`spec` plus its compiled filters. None means "no filter": every event of `on` passes."""
+    """`spec` plus its compiled filters. None means "no filter": every event of `on` passes.
+
+    `where_fn` decides whether an event (already of a type in `spec.on`) updates the feature
+    (for a ratio: its numerator); `over_fn` is a ratio's denominator filter. Only True passes.
+    Features with equal filter texts may share one function (the fast path then runs it once
+    an event)."""
 
     spec: FeatureSpec
     where_fn: Filter | None = None

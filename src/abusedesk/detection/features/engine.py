@@ -87,10 +87,6 @@ class FeatureEngine:
         """Update the state with `row` and return {feature: value} as seen by this event."""
         return self._fast.get(row["type"], self._fast_other)(row)
 
-    def observer(self, event_type: str) -> Observe:
-        """observe() for rows of one event type, looked up once."""
-        return self._fast.get(event_type, self._fast_other)
-
     def writer(self, event_type: str) -> Write:
         """observe() for full rows of one event type, writing the values into the row
         (under the names of read_names(event_type)) instead of returning them. A full row

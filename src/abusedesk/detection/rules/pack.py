@@ -1,8 +1,8 @@
 """A rule pack end to end: load -> analyze -> compile, and the compiled pack the engines run.
 
-`load_pack` is what callers use: it returns a RulePack only when the pack has no errors, so a
-half-valid pack never reaches the streaming engine. `CompiledPack` holds one compiled `when`
-per rule and the compiled `where`/`over` of each feature, for the feature engine.
+`CompiledPack.load` only returns a pack without errors (else PackInvalid), so a half-valid pack
+never reaches the streaming engine. It holds one compiled `when` per rule and, per feature, the
+feature engine's CompiledFeature (features/compiled.py) with its `where`/`over` compiled.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abusedesk.detection.features.compiled import InlineFilter
+from abusedesk.detection.features.compiled import CompiledFeature, InlineFilter
 from abusedesk.detection.rules.compile import (
     CompiledExpression,
-    Predicate,
     Row,
     compile_checked,
     condition_source,
@@ -53,33 +52,9 @@ def analyze_path(path: Path, models: Mapping[str, str] = MODEL_SCORES) -> Analys
     return analyze(load(path), models)
 
 
-def load_pack(path: Path) -> tuple[RulePack | None, list[Diagnostic], dict[str, str]]:
-    """(pack or None if any error, every diagnostic, file -> text for rendering them)."""
-    analysis = analyze_path(path)
-    return (analysis.pack if analysis.ok else None), analysis.diagnostics, analysis.sources
-
-
 def load_pack_text(text: str, file: str = "<pack>") -> Analysis:
     """Analyze a pack given as text (API uploads, tests)."""
     return analyze(load_text(text, file))
-
-
-def _always(row: Row) -> bool:
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledFeature:
-    """A feature with its filters compiled: the feature engine's view of a FeatureSpec.
-
-    `where_fn` is true when an event (already of a type in `spec.on`) updates the feature (for a
-    ratio: its numerator); `over_fn` is the ratio's denominator filter, None for other kinds.
-    Both are `_always` when the pack gives no filter.
-    """
-
-    spec: FeatureSpec
-    where_fn: Predicate
-    over_fn: Predicate | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +131,24 @@ class CompiledPack:
         if not analysis.ok:
             raise PackInvalid(analysis.diagnostics)
         pack = analysis.pack
-        features: dict[str, CompiledFeature] = {}
-        for spec in pack.features:
-            where = analysis.features.get((spec.name, "where"))
-            over = analysis.features.get((spec.name, "over"))
-            features[spec.name] = CompiledFeature(
-                spec,
-                _predicate(where),
-                _predicate(over) if spec.kind == "ratio" and spec.numerator is None else None,
-            )
+        # One filter per distinct text: the generated fast path runs each distinct filter once
+        # an event (six playbook features count only `direction = 'outbound'`). Filters are
+        # pure functions of the row, so sharing them is exact.
+        filters: dict[str, InlineFilter] = {}
+
+        def compiled(spec: FeatureSpec, part: str) -> InlineFilter | None:
+            text = spec.where if part == "where" else spec.over
+            checked = analysis.features.get((spec.name, part))
+            if text is None or checked is None:
+                return None
+            if text not in filters:
+                filters[text] = _filter(checked)
+            return filters[text]
+
+        features = {
+            spec.name: CompiledFeature(spec, compiled(spec, "where"), compiled(spec, "over"))
+            for spec in pack.features
+        }
         rules = tuple(
             CompiledRule(rule, compile_checked(analysis.rules[rule.id])) for rule in pack.rules
         )
@@ -253,10 +237,8 @@ def _matcher(
 _serial = itertools.count()
 
 
-def _predicate(checked: Checked | None) -> Predicate:
+def _filter(checked: Checked) -> InlineFilter:
     """A feature filter: the compiled test, with its source for the fast path to inline."""
-    if checked is None:
-        return _always
     prefix = f"f{next(_serial)}_"
     expression, consts = condition_source(checked, prefix)
     full_expression, full_consts = condition_source(checked, prefix, full_rows=True)
