@@ -158,7 +158,7 @@ class DetectionEngine:
             stages = (
                 self.features.writer(event.type),
                 self.features.read_names(event.type),
-                self.pack.matcher(event.type, full_rows=True),
+                self.pack.matcher(event.type),
             )
             self._stages[event.type] = stages
         write, names, match = stages

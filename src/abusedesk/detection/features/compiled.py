@@ -19,29 +19,20 @@ Filter = Callable[[Mapping[str, Any]], Any]
 
 
 class InlineFilter:
-    """A filter that can also be written into generated code: `expression` is Python over a
-    local `_get = row.get`, true exactly when `fn(row) is True` would be, naming only the
-    constants in `consts` (names unique to this filter). The fast path (fastpath.py) inlines
-    it instead of calling `fn`; everything else calls it like any filter.
+    """A filter that can also be written into generated code: `expression` is Python reading
+    `row[name]` for each name of `columns` (the fast path's rows hold all of them, None where
+    absent), true exactly when `fn(row) is True` would be, naming only the constants in
+    `consts` (names unique to this filter). The fast path (fastpath.py) inlines it instead of
+    calling `fn`; everything else calls it like any filter."""
 
-    `full_expression` is the same test reading `row[name]` for each name of `columns`, for
-    rows that hold all of them (None where absent); None when not given."""
-
-    __slots__ = ("columns", "consts", "expression", "fn", "full_expression")
+    __slots__ = ("columns", "consts", "expression", "fn")
 
     def __init__(
-        self,
-        fn: Filter,
-        expression: str,
-        consts: dict[str, Any],
-        *,
-        full_expression: str | None = None,
-        columns: frozenset[str] = frozenset(),
+        self, fn: Filter, expression: str, consts: dict[str, Any], columns: frozenset[str]
     ) -> None:
         self.fn = fn
         self.expression = expression
         self.consts = consts
-        self.full_expression = full_expression
         self.columns = columns
 
     def __call__(self, row: Mapping[str, Any]) -> Any:

@@ -32,13 +32,16 @@ _KIND_CODE: Final = {"count": PLAIN, "distinct": PLAIN, "sum": SUM, "ratio": RAT
 @dataclass(frozen=True, slots=True)
 class Step:
     """Update `table` for key group `group` when `where` passes. `of` names the field whose
-    value is the argument (sum, distinct); without it `op` is the prebuilt update."""
+    value is the argument (sum, distinct); without it `op` is the prebuilt update. `feature`
+    and `condition` (the filter's SQL text) name what the step implements, for generated code."""
 
     table: int
     group: int
     where: Filter | None
     of: str | None
     op: Update
+    feature: str = ""
+    condition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +91,11 @@ def build_plan(
             groups.append(spec.by)
         group = groups.index(spec.by)
         outputs.append((spec.name, _KIND_CODE[spec.kind], len(reads)))
-        for suffix, where, of in _parts(feature):
+        for suffix, where, condition, of in _parts(feature):
             table = len(tables)
             tables.append(replace(_table_spec(spec, spec.name + suffix), group=group))
             reads.append((table, group))
-            step = Step(table, group, where, of, (table, group, 1))
+            step = Step(table, group, where, of, (table, group, 1), spec.name, condition)
             for event_type in spec.on:
                 steps.setdefault(event_type, []).append(step)
     everything = Reading(
@@ -141,13 +144,18 @@ def _subset(everything: Reading, names: frozenset[str]) -> Reading:
     return Reading(names, tuple(reads), tuple(outputs), derived)
 
 
-def _parts(feature: CompiledFeature) -> list[tuple[str, Filter | None, str | None]]:
-    """(table-name suffix, filter, argument field) for each table the feature keeps."""
+def _parts(
+    feature: CompiledFeature,
+) -> list[tuple[str, Filter | None, str | None, str | None]]:
+    """(table-name suffix, filter, its text, argument field) for each table the feature keeps."""
     spec = feature.spec
     if spec.kind == "ratio":
-        return [(".num", feature.where_fn, None), (".den", feature.over_fn, None)]
+        return [
+            (".num", feature.where_fn, spec.where, None),
+            (".den", feature.over_fn, spec.over, None),
+        ]
     of = spec.of if spec.kind in ("sum", "distinct") else None
-    return [("", feature.where_fn, of)]
+    return [("", feature.where_fn, spec.where, of)]
 
 
 def _table_spec(spec: FeatureSpec, name: str) -> TableSpec:
