@@ -21,8 +21,9 @@ from typing import Any
 
 from abusedesk.detection.features.compiled import CompiledFeature, Filter
 from abusedesk.detection.features.fastpath import FastPath, Write
+from abusedesk.detection.features.kinds import AGE, PLAIN, RATIO, SUM
 from abusedesk.detection.features.memory import MemoryStore
-from abusedesk.detection.features.plan import AGE, PLAIN, RATIO, SUM, Reading, Step, build_plan
+from abusedesk.detection.features.plan import Reading, Step, build_plan
 from abusedesk.detection.features.store import EventOps, FeatureStore, Key, Read, Update
 
 _Steps = tuple[tuple[int, int, Filter | None, str | None, Update], ...]

@@ -32,8 +32,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from abusedesk.detection.features.compiled import InlineFilter
+from abusedesk.detection.features.kinds import AGE, RATIO, SUM
 from abusedesk.detection.features.memory import MemoryStore
-from abusedesk.detection.features.plan import AGE, RATIO, SUM, Plan, Reading, Step
+from abusedesk.detection.features.plan import Plan, Reading, Step
 from abusedesk.detection.features.store import Read
 
 Write = Callable[[dict[str, Any]], None]
