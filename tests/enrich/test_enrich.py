@@ -20,7 +20,7 @@ from abusedesk.enrich.fingerprint import template_fp
 from abusedesk.enrich.phone import classify_number, sender_kind
 from abusedesk.enrich.risk_table import load_risk_table, parse_risk_table
 from abusedesk.enrich.time import zone_name
-from abusedesk.enrich.urls import registered_domain, url_fields
+from abusedesk.enrich.urls import default_shorteners, find_links, link_fields, parse_host
 from abusedesk.events.schema import Event
 
 from .conftest import event, sms
@@ -401,8 +401,10 @@ def test_no_network_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sender_fields("a@yahoo.fr")["from_freemail"] is True
     assert header_fields(headers)["spf"] == "pass"
     assert auth_results({"Authentication-Results": "x; dkim=fail"}) == {"dkim": "fail"}
-    assert registered_domain("a.b.example.co.uk") == "example.co.uk"
-    assert url_fields("see rnicrosoft-login.top/x")["lookalike_brand"] == "microsoft"
+    assert parse_host("a.b.example.co.uk").registered == "example.co.uk"
+    shorteners = default_shorteners()
+    links = find_links("see rnicrosoft-login.top/x", shorteners)
+    assert link_fields(links, shorteners)["lookalike_brand"] == "microsoft"
     assert template_fp("Your code is 123456") == "a922b5b64e8b50b1"
     assert text_fields("Casino night! bit.ly/q")["prohibited_category"] == "gambling"
     assert error_class("30007") == "filtered"

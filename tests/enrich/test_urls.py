@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from abusedesk.enrich.lookalike import fold_label, label_variants, within_distance
@@ -9,9 +11,19 @@ from abusedesk.enrich.urls import (
     default_shorteners,
     find_links,
     host_lookalike,
-    registered_domain,
-    url_fields,
+    link_fields,
+    parse_host,
 )
+
+
+def url_fields(text: str) -> dict[str, Any]:
+    """Link fields of a text with the shipped shortener and brand lists."""
+    shorteners = default_shorteners()
+    return link_fields(find_links(text, shorteners), shorteners)
+
+
+def registered_domain(host: str) -> str:
+    return parse_host(host.lower().strip(".")).registered
 
 
 def domains(text: str) -> list[str]:

@@ -54,9 +54,6 @@ class LinkState:
             self._flagged.add(account)
             self._linked.clear()
 
-    def is_flagged(self, account: str) -> bool:
-        return account in self._flagged
-
     def linked_flagged(self, account: str | None) -> int:
         """How many other flagged accounts share a device or card with this one."""
         if account is None or not self._flagged:

@@ -81,11 +81,6 @@ def parse_host(host: str) -> Host:
     return Host(parts.subdomain, parts.domain, parts.suffix, host)
 
 
-def registered_domain(host: str) -> str:
-    """Public suffix + 1 of a host name ("www.bbc.co.uk" -> "bbc.co.uk")."""
-    return parse_host(host.lower().strip(".")).registered
-
-
 class Link(NamedTuple):
     start: int  # span of the link in the text
     end: int
@@ -230,9 +225,3 @@ def link_fields(links: list[Link], shorteners: frozenset[str]) -> dict[str, Any]
     if brand is not None:
         fields["lookalike_brand"] = brand
     return fields
-
-
-def url_fields(text: str) -> dict[str, Any]:
-    """Link fields of a text with the shipped shortener and brand lists (uncached)."""
-    shorteners = default_shorteners()
-    return link_fields(find_links(text, shorteners), shorteners)
