@@ -1,7 +1,7 @@
 """The body caches give exactly the full analysis of each text.
 
 text_fields() shares one analysis among texts that differ only in their link paths when the
-paths are inert (body._inert): no word list or passcode test can see them. These tests compare
+paths are inert (body_cache._inert): no word list or passcode test can see them. These tests compare
 it with an uncached analysis of each text itself, on the simulator's messages (personalised
 links, the common case) and on generated texts built to sit on every edge of _inert: paths
 holding phrase words, passcode words, digits, codes next to them, letters glued after them.
@@ -17,33 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from abusedesk.enrich import body
-from abusedesk.enrich.body import (
-    _LINK_FIELDS,
-    _MASK,
-    MAX_TEXT,
-    analyse,
-    real_links_analysis,
-    text_fields,
-)
+from abusedesk.enrich import body, body_cache
+from abusedesk.enrich.body import MASK, MAX_TEXT, analyse
+from abusedesk.enrich.body_cache import text_fields
 from abusedesk.enrich.content import ContentRules, parse_lures, parse_prohibited
-from abusedesk.enrich.urls import default_shorteners, find_links, link_fields
 from abusedesk.sim.generator import generate
 
 
 def reference(text: str) -> dict[str, Any]:
-    """What text_fields must return, computed from scratch on this text alone."""
-    cut = text[:MAX_TEXT]
-    masked = cut.encode("utf-8", "surrogatepass").translate(_MASK).decode("utf-8", "surrogatepass")
-    if "xn--" in cut or "XN--" in cut:  # a punycode TLD may hold digits: links of the text
-        return real_links_analysis(cut, masked)
-    full = analyse(masked, masked=True)
-    fields = dict(full.fields)
-    if full.digit_hosts:  # link hosts are read with their real digits
-        fields = {k: v for k, v in fields.items() if k not in _LINK_FIELDS}
-        shorteners = default_shorteners()
-        fields.update(link_fields(find_links(cut, shorteners), shorteners))
-    return fields
+    """What text_fields must return: the plain definition, on this text alone."""
+    return analyse(text)
 
 
 def test_simulated_messages(tmp_path: Path) -> None:
@@ -55,13 +38,13 @@ def test_simulated_messages(tmp_path: Path) -> None:
             subject = event.get("subject")
             texts.append(f"{subject}\n{event['body']}" if subject else event["body"])
     assert len(texts) > 5000
-    body.cache_clear()
+    body_cache.cache_clear()
     shared = 0
     for text in texts:
-        masked = text[:MAX_TEXT].encode().translate(_MASK).decode()
-        pathless, positions, matches = body._mask_paths(masked)
-        inert = all(body._inert(masked, match) for match in matches)
-        found = body._path_masked(pathless, positions)
+        masked = text[:MAX_TEXT].encode().translate(MASK).decode()
+        pathless, positions, matches = body_cache._mask_paths(masked)
+        inert = all(body_cache._inert(masked, match) for match in matches)
+        found = body_cache._path_masked(pathless, positions)
         shared += bool(found is not None and matches and inert)
         assert dict(text_fields(text)) == reference(text), text
     # The shortcut is taken: a test of a path never taken would prove nothing.
@@ -182,14 +165,15 @@ def test_a_label_that_a_number_in_the_path_completes(monkeypatch: pytest.MonkeyP
         lures=parse_lures("account locked\n"),
     )
     monkeypatch.setattr(body, "default_content_rules", lambda: custom)
-    body.cache_clear()
+    monkeypatch.setattr(body_cache, "default_content_rules", lambda: custom)
+    body_cache.cache_clear()
     try:
         text = "Claim at lucky.win/5 now"
         assert text_fields(text).get("prohibited_category") == "gambling"
         assert dict(text_fields(text)) == reference(text)
     finally:
         monkeypatch.undo()
-        body.cache_clear()
+        body_cache.cache_clear()
 
 
 def test_an_id_a_word_prefix_reads_is_not_shared(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,22 +189,23 @@ def test_an_id_a_word_prefix_reads_is_not_shared(monkeypatch: pytest.MonkeyPatch
             lures=parse_lures("account locked\n"),
         )
         monkeypatch.setattr(body, "default_content_rules", lambda custom=custom: custom)
-        body.cache_clear()
+        monkeypatch.setattr(body_cache, "default_content_rules", lambda custom=custom: custom)
+        body_cache.cache_clear()
         try:
             other = text.replace("AB12", "CD34")
             for each in (text, other):
                 assert dict(text_fields(each)) == reference(each), each
         finally:
             monkeypatch.undo()
-            body.cache_clear()
+            body_cache.cache_clear()
 
 
 def test_texts_that_differ_in_ids_share_one_analysis() -> None:
-    body.cache_clear()
+    body_cache.cache_clear()
     first = text_fields("Your order S1234567 has shipped. Track it at bluecart.com/t/p74Q6r")
     second = text_fields("Your order K7654321 has shipped. Track it at bluecart.com/t/zz81Qa")
     assert first is second  # one cached analysis, not two equal ones
-    assert body._ids_short.cache_info().currsize == 1
+    assert body_cache._ids_short.cache_info().currsize == 1
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from abusedesk.enrich.body import text_fields
+from abusedesk.enrich.body_cache import text_fields
 from abusedesk.enrich.content import CATEGORIES, default_content_rules, parse_prohibited
 from abusedesk.enrich.lexicon import Lexicon, compile_phrase
 from abusedesk.errors import FormatError

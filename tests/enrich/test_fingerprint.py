@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from abusedesk.enrich.body import text_fields
+from abusedesk.enrich.body_cache import text_fields
 from abusedesk.enrich.fingerprint import (
     default_otp_keywords,
     is_otp_like,

@@ -1,4 +1,4 @@
-"""`abusedesk rules ...`: lint and test rule packs.
+"""`abusedesk rules ...`: lint, test and explain rule packs.
 
 The main CLI mounts `app` (and adds `backtest`). Output is the plain text of
 diagnostics.render, coloured line by line when the terminal supports it; click strips the
@@ -19,7 +19,7 @@ from abusedesk.detection.rules.diagnostics import count, plural, render, summary
 from abusedesk.detection.rules.pack import CompiledPack, analyze_path
 from abusedesk.detection.rules.testing import format_outcome, run_tests
 
-app = typer.Typer(help="Rule packs: lint and test them.", no_args_is_help=True)
+app = typer.Typer(help="Rule packs: lint, test and explain them.", no_args_is_help=True)
 
 _HEADER: Final = re.compile(r"^(?:\S+:\d+:\d+: )?(error|warning)\[")
 PackPath = Annotated[
@@ -82,6 +82,41 @@ def test_(path: PackPath) -> None:
         bold=True,
     )
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def explain(
+    path: PackPath,
+    event_type: Annotated[
+        str | None, typer.Option("--type", help="Only the code for this event type.")
+    ] = None,
+) -> None:
+    """Print the Python the engine generates from a pack: per event type, the function that
+    updates and reads its features, and the one that tests its rules."""
+    from abusedesk.detection.engine import DetectionEngine  # the whole engine: only here
+    from abusedesk.detection.features.fastpath import LAYOUT
+    from abusedesk.events.schema import EVENT_TYPES
+
+    analysis = analyze_path(path)
+    if not analysis.ok:
+        errors = [diag for diag in analysis.diagnostics if diag.is_error]
+        _echo_diagnostics(render(errors, analysis.sources))
+        raise typer.Exit(1)
+    engine = DetectionEngine(CompiledPack.from_analysis(analysis))
+    if event_type is not None and event_type not in EVENT_TYPES:
+        typer.secho(
+            f"unknown event type {event_type!r}; one of: {', '.join(sorted(EVENT_TYPES))}",
+            fg="red",
+        )
+        raise typer.Exit(1)
+    sources = engine.features.sources
+    typer.echo(LAYOUT)
+    for etype in sorted(EVENT_TYPES) if event_type is None else [event_type]:
+        typer.echo(f"\n\n# ---- {etype} " + "-" * max(0, 80 - len(etype)))
+        typer.echo("\n# features (detection/features/fastpath.py)")
+        typer.echo(sources.get(etype, sources.get(None, "# none")))
+        typer.echo("\n# rules (detection/rules/pack.py)")
+        typer.echo(engine.pack.source(etype))
 
 
 def _echo_diagnostics(text: str) -> None:

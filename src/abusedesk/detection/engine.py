@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from abusedesk.detection.feature_reads import feature_reads
-from abusedesk.detection.features import CompiledFeature, FeatureEngine, FeatureStore, MemoryStore
+from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
@@ -93,10 +93,9 @@ class DetectionEngine:
         links: LinkState | None = None,
     ) -> None:
         self.pack = pack
-        compiled = _feature_filters(pack)
         self.reads = feature_reads(pack)
         self.features = FeatureEngine(
-            compiled,
+            tuple(pack.features.values()),
             store or MemoryStore(),
             reads_by_type=self.reads.by_type,
             reads_other=self.reads.other,
@@ -159,7 +158,7 @@ class DetectionEngine:
             stages = (
                 self.features.writer(event.type),
                 self.features.read_names(event.type),
-                self.pack.matcher(event.type, full_rows=True),
+                self.pack.matcher(event.type),
             )
             self._stages[event.type] = stages
         write, names, match = stages
@@ -183,28 +182,6 @@ class DetectionEngine:
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
         return Verdict(event, decision, 1.0 - remaining, matched, row, names)
-
-
-def _feature_filters(pack: CompiledPack) -> list[CompiledFeature]:
-    """The pack's features for the feature engine: no filter where the pack gives none (rather
-    than a function that returns True), and one function for equal filter texts, so the
-    generated fast path runs each distinct filter once an event (six playbook features count
-    only `direction = 'outbound'`). Filters are pure functions of the row: sharing is exact."""
-    by_text: dict[str, Any] = {}
-
-    def shared(text: str | None, fn: Any) -> Any:
-        if text is None or fn is None:
-            return None
-        return by_text.setdefault(text, fn)
-
-    return [
-        CompiledFeature(
-            f.spec,
-            shared(f.spec.where, f.where_fn),
-            shared(f.spec.over, f.over_fn),
-        )
-        for f in pack.features.values()
-    ]
 
 
 def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:

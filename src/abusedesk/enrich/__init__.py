@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 from phonenumbers import PhoneMetadata
 from phonenumbers.tzdata import TIMEZONE_DATA
 
-from abusedesk.enrich import body, email, number_blocks, phone, urls
+from abusedesk.enrich import body_cache, email, number_blocks, phone, urls
 from abusedesk.enrich import time as clock
-from abusedesk.enrich.body import text_fields
+from abusedesk.enrich.body_cache import text_fields
 from abusedesk.enrich.brand_index import default_brand_index
 from abusedesk.enrich.content import default_content_rules
 from abusedesk.enrich.delivery import delivery_fields
@@ -80,7 +80,7 @@ def warm_up() -> None:
 
 def cache_clear() -> None:
     """Empty the module-level parse caches (benchmarks and tests that measure cold paths)."""
-    body.cache_clear()
+    body_cache.cache_clear()
     clock.cache_clear()
     email.cache_clear()
     default_brand_index().cache_clear()

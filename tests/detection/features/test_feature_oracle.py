@@ -1,7 +1,7 @@
-"""The stores against a brute-force reading of the documented semantics (docs/features.md).
+"""The stores against a brute-force reading of the plain definitions (features/kinds.py).
 
-The oracle keeps every counted event and, for each event, scans them: no buckets, no running
-totals, no trimming. It covers what the DuckDB comparison cannot: out-of-order and too-late
+The oracle keeps every counted event and, for each event, applies its kind's `meaning` to those
+in the window: no buckets, no running totals, no trimming. It covers what the DuckDB comparison cannot: out-of-order and too-late
 events, whose values only the streaming stores define.
 """
 
@@ -15,6 +15,7 @@ from featstream import agreement_features, stream
 
 from abusedesk.detection.features import CompiledFeature, FeatureEngine, MemoryStore
 from abusedesk.detection.features.engine import epoch_seconds
+from abusedesk.detection.features.kinds import KINDS, Counted, in_window
 
 LATENESS_S = 1800
 
@@ -24,10 +25,8 @@ class Oracle:
         self.features = features
         self.lateness = lateness_s
         self.watermark: int | None = None
-        # feature name -> key -> [(ts, numerator part, denominator part, value)]
-        self.counted: dict[str, dict[Any, list[tuple[int, int, int, Any]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        # feature name -> key -> its counted events
+        self.counted: dict[str, dict[Any, list[Counted]]] = defaultdict(lambda: defaultdict(list))
 
     def observe(self, row: dict[str, Any]) -> dict[str, Any]:
         ts = epoch_seconds(row["ts"])
@@ -55,36 +54,25 @@ class Oracle:
         if spec.numerator is not None or key is None or row["type"] not in spec.on:
             return
         where = f.where_fn is None or f.where_fn(row) is True
-        if spec.kind == "ratio":
-            over = f.over_fn is None or f.over_fn(row) is True
-            if where or over:
-                self.counted[spec.name][key].append((ts, int(where), int(over), None))
-        elif where and (spec.of is None or row.get(spec.of) is not None):
-            self.counted[spec.name][key].append((ts, 1, 0, row.get(spec.of or "")))
+        over = spec.kind == "ratio" and (f.over_fn is None or f.over_fn(row) is True)
+        value = row.get(spec.of) if KINDS[spec.kind].argument and spec.of else None
+        if (where or over) and (not KINDS[spec.kind].argument or value is not None):
+            self.counted[spec.name][key].append(Counted(ts, where, over, value))
 
     def _read(self, f: CompiledFeature, row: dict[str, Any], ts: int, late: bool) -> Any:
         spec, key = f.spec, self._key(f, row)
         if key is None:
             return None
+        kind = KINDS[spec.kind]
         events = self.counted[spec.name][key]
-        if spec.kind == "age":
-            first = min((t for t, *_ in events), default=None)
-            return None if first is None or first > ts else (ts - first) / 3600
+        if not kind.windowed:
+            return kind.meaning(events, ts)
         bucket_s, n = spec.bucket_s or 1, spec.n_buckets or 1
-        b = ts // bucket_s
-        start = b - n + 1
         if late:  # only what a store still keeps is read
             assert self.watermark is not None
-            start = max(start, (self.watermark - self.lateness) // bucket_s - n + 1)
-        window = [e for e in events if start <= e[0] // bucket_s <= b]
-        if spec.kind == "count":
-            return len(window)
-        if spec.kind == "sum":
-            return float(sum(e[3] for e in window))
-        if spec.kind == "distinct":
-            return len({e[3] for e in window})
-        num, den = sum(e[1] for e in window), sum(e[2] for e in window)
-        return num / den if den else None
+            lo = (self.watermark - self.lateness) // bucket_s - n + 1
+            events = [e for e in events if e.ts // bucket_s >= lo]
+        return kind.meaning([e for e in events if in_window(e.ts, ts, bucket_s, n)], ts)
 
 
 def test_memory_store_follows_the_documented_semantics_on_a_disordered_stream() -> None:

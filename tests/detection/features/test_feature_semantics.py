@@ -219,3 +219,25 @@ def test_keys_are_compared_like_python_values(make_engine: MakeEngine) -> None:
         {"id": "5", "type": "message", "ts": at(4), "k": "1", "j": "a"},
     ]
     assert values(engine, "c", rows) == [1, 2, 1, 1, 2]
+
+
+def test_feature_names_that_are_names_of_the_generated_code_keep_their_values() -> None:
+    """The generated code names its variables after the features and `by` fields; a name it
+    uses itself (`sec`, `row`), a constant's (`_x`), one of its prefixes, or no identifier at
+    all is given a numbered name instead, and every value stays the generic path's."""
+    names = ["sec", "row", "_tf0_1", "key_account_id", "FILTER_0", "not-an-identifier", "ok"]
+    features = [
+        feature(name, "count", window="5m", by=by, where=eq("kind", "x") if i % 2 else None)
+        for i, (name, by) in enumerate(zip(names, ["account_id", "wm", "v"] * 3, strict=False))
+    ]
+    fast = FeatureEngine(features, MemoryStore())
+    generic = FeatureEngine(features, MemoryStore(), fast=False)
+    source = fast.sources["message"]
+    assert "    ok = " in source  # a plain name is used as it is
+    assert "    sec = " not in source.split("sec = int(f)")[1]
+    rows = [
+        msg(t, account=a, kind=k, wm="w", v="v")
+        for t, a, k in [(0, "A", "x"), (10, "A", "y"), (20, "B", "x"), (400, "A", "x")]
+    ]
+    for row in rows:
+        assert fast.observe(row) == generic.observe(row), row["id"]

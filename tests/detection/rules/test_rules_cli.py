@@ -1,4 +1,4 @@
-"""`rules lint` and `rules test` through typer's CliRunner: output and exit codes."""
+"""`rules lint`, `rules test` and `rules explain` through typer's CliRunner: output and exit codes."""
 
 from __future__ import annotations
 
@@ -110,3 +110,34 @@ def test_help_lists_both_commands() -> None:
     assert result.exit_code == 0
     assert "lint" in result.output
     assert "test" in result.output
+
+
+def test_explain_prints_the_generated_code_with_its_names() -> None:
+    """Every feature the type updates and every rule that can match it is named in the code
+    `rules explain` prints, and that code is what the engine runs (it compiles)."""
+    from abusedesk.detection.engine import DetectionEngine
+    from abusedesk.detection.rules.pack import CompiledPack
+
+    pack = CompiledPack.load(PACKS / "good.yaml")
+    engine = DetectionEngine(pack)
+    result = runner.invoke(app, ["explain", str(PACKS / "good.yaml"), "--type", "message"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "def write_message(row):" in out
+    assert "def _match(row):" in out
+    updated = {s.name for s in pack.pack.features if "message" in s.on and s.numerator is None}
+    assert updated
+    for name in updated:
+        assert f"# feature {name!r}" in out, name
+    for rule in pack.rules:
+        types = pack.rule_types[rule.spec.id]
+        if types is None or "message" in types:
+            assert f"# rule {rule.spec.id!r}" in out, rule.spec.id
+    assert engine.features.sources["message"] in out
+    compile(out, "<explain>", "exec")  # the printed text is Python
+
+
+def test_explain_names_an_unknown_type() -> None:
+    result = runner.invoke(app, ["explain", str(PACKS / "good.yaml"), "--type", "nope"])
+    assert result.exit_code == 1
+    assert "unknown event type 'nope'" in result.output

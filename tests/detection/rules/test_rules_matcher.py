@@ -74,5 +74,5 @@ def test_type_tests_decided_per_matcher_equal_each_rule(etype: str, price: int |
     compiled = _type_pack()
     row = {"type": etype, "price": price}
     expected = [rule.spec for rule in compiled.rules if rule.condition.test(row)]
-    assert compiled.matcher(etype)(row) == expected
+    assert compiled.matcher(etype)({**dict.fromkeys(compiled.columns), **row}) == expected
     assert compiled.match(row) == expected

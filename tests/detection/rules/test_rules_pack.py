@@ -6,12 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from abusedesk.detection.rules import CompiledPack, PackInvalid, RuleFailed, load_pack, run_tests
+from abusedesk.detection.rules import CompiledPack, PackInvalid, RuleFailed, run_tests
+from abusedesk.detection.rules.diagnostics import Diagnostic
 from abusedesk.detection.rules.pack import analyze_path, load_pack_text
 from abusedesk.detection.spec import FeatureSpec, RulePack, RuleSpec
 
 PACKS = Path(__file__).parent / "packs"
 GOOD = PACKS / "good.yaml"
+
+
+def load_pack(path: Path) -> tuple[RulePack | None, list[Diagnostic], dict[str, str]]:
+    """(the pack, None when it has an error; every diagnostic; file -> text)."""
+    analysis = analyze_path(path)
+    return (analysis.pack if analysis.ok else None), analysis.diagnostics, analysis.sources
 
 
 def test_good_pack_lints_clean() -> None:
@@ -92,7 +99,7 @@ def test_features_get_compiled_filters() -> None:
     assert ratio.where_fn({"stage": "check"}) is False  # success NULL: not counted
     assert ratio.over_fn({"stage": "start"}) is True
     spend = compiled.features["spend_24h"]
-    assert spend.where_fn({}) is True  # no filter: every event of its types
+    assert spend.where_fn is None  # no filter: every event of its types
     assert spend.over_fn is None
     assert compiled.features["bounce_rate_7d"].over_fn is None
     spray = compiled.features["distinct_prefixes_1h"]

@@ -1,4 +1,5 @@
-"""A feature declaration joined with its compiled filters: what the feature engine consumes.
+"""CompiledFeature: a feature declaration joined with its compiled filters, the one contract
+between the rule compiler (rules/pack.py makes them) and the feature engine (which runs them).
 
 The rule compiler turns a feature's `where`/`over` SQL text into Python callables over a row
 (True/False/None, SQL semantics). This package never parses SQL itself; it takes the callables,
@@ -18,43 +19,34 @@ Filter = Callable[[Mapping[str, Any]], Any]
 
 
 class InlineFilter:
-    """A filter that can also be written into generated code: `expression` is Python over a
-    local `_get = row.get`, true exactly when `fn(row) is True` would be, naming only the
-    constants in `consts` (names unique to this filter). The fast path (fastpath.py) inlines
-    it instead of calling `fn`; everything else calls it like any filter.
+    """A filter that can also be written into generated code: `expression` is Python reading
+    `row[name]` for each name of `columns` (the fast path's rows hold all of them, None where
+    absent), true exactly when `fn(row) is True` would be, naming only the constants in
+    `consts` (names unique to this filter). The fast path (fastpath.py) inlines it instead of
+    calling `fn`; everything else calls it like any filter."""
 
-    `full_expression` is the same test reading `row[name]` for each name of `columns`, for
-    rows that hold all of them (None where absent); None when not given."""
-
-    __slots__ = ("columns", "consts", "expression", "fn", "full_expression")
+    __slots__ = ("columns", "consts", "expression", "fn")
 
     def __init__(
-        self,
-        fn: Filter,
-        expression: str,
-        consts: dict[str, Any],
-        *,
-        full_expression: str | None = None,
-        columns: frozenset[str] = frozenset(),
+        self, fn: Filter, expression: str, consts: dict[str, Any], columns: frozenset[str]
     ) -> None:
         self.fn = fn
         self.expression = expression
         self.consts = consts
-        self.full_expression = full_expression
         self.columns = columns
 
     def __call__(self, row: Mapping[str, Any]) -> Any:
         return self.fn(row)
 
 
-def always(_row: Mapping[str, Any]) -> bool:
-    """The filter of a feature declared without `where` (or a ratio without `over`)."""
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class CompiledFeature:
-    """`spec` plus its compiled filters. None means "no filter": every event of `on` passes."""
+    """`spec` plus its compiled filters. None means "no filter": every event of `on` passes.
+
+    `where_fn` decides whether an event (already of a type in `spec.on`) updates the feature
+    (for a ratio: its numerator); `over_fn` is a ratio's denominator filter. Only True passes.
+    Features with equal filter texts may share one function (the fast path then runs it once
+    an event)."""
 
     spec: FeatureSpec
     where_fn: Filter | None = None

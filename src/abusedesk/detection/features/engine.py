@@ -20,9 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from abusedesk.detection.features.compiled import CompiledFeature, Filter
-from abusedesk.detection.features.fastpath import FastPath, Observe, Write
+from abusedesk.detection.features.fastpath import FastPath, Write
+from abusedesk.detection.features.kinds import AGE, PLAIN, RATIO, SUM
 from abusedesk.detection.features.memory import MemoryStore
-from abusedesk.detection.features.plan import AGE, PLAIN, RATIO, SUM, Reading, Step, build_plan
+from abusedesk.detection.features.plan import Reading, Step, build_plan
 from abusedesk.detection.features.store import EventOps, FeatureStore, Key, Read, Update
 
 _Steps = tuple[tuple[int, int, Filter | None, str | None, Update], ...]
@@ -61,17 +62,18 @@ class FeatureEngine:
         self._other = _work((), plan.other)
         # Single-column groups read the value directly (most features key on one column).
         self._groups = tuple((cols[0] if len(cols) == 1 else None, cols) for cols in plan.groups)
-        self._fast: dict[str, Observe] = {}
-        self._fast_other: Observe = self._observe_generic
         self._writers: dict[str, Write] = {}
         self._writer_other: Write = self._write_generic
         # The names a row given to a writer() must hold.
         self.full_row_columns: frozenset[str] = frozenset()
         self._in_process = fast and isinstance(store, MemoryStore)
+        # The generated code per event type (None: other types), for `abusedesk rules explain`;
+        # empty without a fast path.
+        self.sources: dict[str | None, str] = {}
         if self._in_process:
             assert isinstance(store, MemoryStore)
             path = FastPath(plan, store, self._observe_generic)
-            self._fast, self._fast_other = path.by_type, path.other
+            self.sources = path.sources
             self._writers, self._writer_other = path.writers, path.writer_other
             self.full_row_columns = frozenset(path.columns)
 
@@ -84,12 +86,15 @@ class FeatureEngine:
         return self.plan.reading_for(event_type).names
 
     def observe(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Update the state with `row` and return {feature: value} as seen by this event."""
-        return self._fast.get(row["type"], self._fast_other)(row)
-
-    def observer(self, event_type: str) -> Observe:
-        """observe() for rows of one event type, looked up once."""
-        return self._fast.get(event_type, self._fast_other)
+        """Update the state with `row` and return {feature: value} as seen by this event.
+        (The detection engine uses writer() on full rows; this copies the row into one.)"""
+        if not self._in_process:
+            return self._observe_generic(row)
+        full = dict.fromkeys(self.full_row_columns)
+        full.update(row)
+        event_type = row["type"]
+        self.writer(event_type)(full)
+        return {name: full[name] for name in self.read_names(event_type)}
 
     def writer(self, event_type: str) -> Write:
         """observe() for full rows of one event type, writing the values into the row

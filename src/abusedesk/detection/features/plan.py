@@ -14,31 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
 
 from abusedesk.detection.features.compiled import CompiledFeature, Filter
-from abusedesk.detection.features.store import Read, TableKind, TableSpec, Update
+from abusedesk.detection.features.kinds import KINDS, RATIO
+from abusedesk.detection.features.store import Read, TableSpec, Update
 from abusedesk.detection.spec import FeatureSpec
-
-# How a feature's value is made from its raw read(s).
-PLAIN: Final = 0  # count, distinct: the read as is
-SUM: Final = 1  # float of the read
-RATIO: Final = 2  # read i / read i+1, None when the denominator is 0
-AGE: Final = 3  # hours from the first-seen second to the event's second
-
-_KIND_CODE: Final = {"count": PLAIN, "distinct": PLAIN, "sum": SUM, "ratio": RATIO, "age": AGE}
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
     """Update `table` for key group `group` when `where` passes. `of` names the field whose
-    value is the argument (sum, distinct); without it `op` is the prebuilt update."""
+    value is the argument (sum, distinct); without it `op` is the prebuilt update. `feature`
+    and `condition` (the filter's SQL text) name what the step implements, for generated code."""
 
     table: int
     group: int
     where: Filter | None
     of: str | None
     op: Update
+    feature: str = ""
+    condition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +82,12 @@ def build_plan(
         if spec.by not in groups:
             groups.append(spec.by)
         group = groups.index(spec.by)
-        outputs.append((spec.name, _KIND_CODE[spec.kind], len(reads)))
-        for suffix, where, of in _parts(feature):
+        outputs.append((spec.name, KINDS[spec.kind].value, len(reads)))
+        for suffix, where, condition, of in _parts(feature):
             table = len(tables)
             tables.append(replace(_table_spec(spec, spec.name + suffix), group=group))
             reads.append((table, group))
-            step = Step(table, group, where, of, (table, group, 1))
+            step = Step(table, group, where, of, (table, group, 1), spec.name, condition)
             for event_type in spec.on:
                 steps.setdefault(event_type, []).append(step)
     everything = Reading(
@@ -141,29 +136,35 @@ def _subset(everything: Reading, names: frozenset[str]) -> Reading:
     return Reading(names, tuple(reads), tuple(outputs), derived)
 
 
-def _parts(feature: CompiledFeature) -> list[tuple[str, Filter | None, str | None]]:
-    """(table-name suffix, filter, argument field) for each table the feature keeps."""
+def _parts(
+    feature: CompiledFeature,
+) -> list[tuple[str, Filter | None, str | None, str | None]]:
+    """(table-name suffix, filter, its text, argument field) for each table the feature keeps:
+    the numerator's with `where`, a ratio's denominator's with `over`."""
     spec = feature.spec
-    if spec.kind == "ratio":
-        return [(".num", feature.where_fn, None), (".den", feature.over_fn, None)]
-    of = spec.of if spec.kind in ("sum", "distinct") else None
-    return [("", feature.where_fn, of)]
+    kind = KINDS[spec.kind]
+    of = spec.of if kind.argument else None
+    filters = [(feature.where_fn, spec.where), (feature.over_fn, spec.over)]
+    return [(suffix, fn, text, of) for suffix, (fn, text) in zip(kind.parts, filters, strict=False)]
 
 
 def _table_spec(spec: FeatureSpec, name: str) -> TableSpec:
-    if spec.kind == "age":
-        return TableSpec(name, "age")
+    kind = KINDS[spec.kind]
+    if not kind.windowed:
+        return TableSpec(name, kind.table)
     bucket_s, n = spec.bucket_s, spec.n_buckets
     assert bucket_s is not None  # checked by _check
     assert n is not None
-    kind: TableKind = "distinct" if spec.kind == "distinct" else "window"
-    return TableSpec(name, kind, bucket_s, n, integer=spec.kind in ("count", "ratio"))
+    return TableSpec(name, kind.table, bucket_s, n, integer=kind.integer)
 
 
 def _check(spec: FeatureSpec) -> None:
-    if spec.kind != "age" and spec.window_s is None:
+    kind = KINDS.get(spec.kind)
+    if kind is None:
+        raise ValueError(f"feature {spec.name!r}: unknown kind {spec.kind!r}")
+    if kind.windowed and spec.window_s is None:
         raise ValueError(f"feature {spec.name!r}: a {spec.kind} needs a window")
-    if spec.kind in ("sum", "distinct") and not spec.of:
+    if kind.argument and not spec.of:
         raise ValueError(f"feature {spec.name!r}: a {spec.kind} needs `of`")
     if not spec.on:
         raise ValueError(f"feature {spec.name!r}: `on` names no event type")

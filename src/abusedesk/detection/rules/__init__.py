@@ -17,20 +17,17 @@ from abusedesk.detection.rules.compile import (
 from abusedesk.detection.rules.diagnostics import Diagnostic, render
 from abusedesk.detection.rules.names import MODEL_SCORES, Namespace, pack_namespace
 from abusedesk.detection.rules.pack import (
-    CompiledFeature,
     CompiledPack,
     CompiledRule,
     PackInvalid,
     RuleFailed,
     analyze_path,
-    load_pack,
 )
 from abusedesk.detection.rules.testing import TestOutcome, run_tests
 
 __all__ = [
     "MODEL_SCORES",
     "CompiledExpression",
-    "CompiledFeature",
     "CompiledPack",
     "CompiledRule",
     "Diagnostic",
@@ -41,7 +38,6 @@ __all__ = [
     "TestOutcome",
     "analyze_path",
     "compile_expression",
-    "load_pack",
     "pack_namespace",
     "render",
     "run_tests",

@@ -1,22 +1,21 @@
 """A rule pack end to end: load -> analyze -> compile, and the compiled pack the engines run.
 
-`load_pack` is what callers use: it returns a RulePack only when the pack has no errors, so a
-half-valid pack never reaches the streaming engine. `CompiledPack` holds one compiled `when`
-per rule and the compiled `where`/`over` of each feature, for the feature engine.
+`CompiledPack.load` only returns a pack without errors (else PackInvalid), so a half-valid pack
+never reaches the streaming engine. It holds one compiled `when` per rule and, per feature, the
+feature engine's CompiledFeature (features/compiled.py) with its `where`/`over` compiled.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abusedesk.detection.features.compiled import InlineFilter
+from abusedesk.detection.features.compiled import CompiledFeature, InlineFilter
 from abusedesk.detection.rules.compile import (
     CompiledExpression,
-    Predicate,
     Row,
     compile_checked,
     condition_source,
@@ -53,33 +52,9 @@ def analyze_path(path: Path, models: Mapping[str, str] = MODEL_SCORES) -> Analys
     return analyze(load(path), models)
 
 
-def load_pack(path: Path) -> tuple[RulePack | None, list[Diagnostic], dict[str, str]]:
-    """(pack or None if any error, every diagnostic, file -> text for rendering them)."""
-    analysis = analyze_path(path)
-    return (analysis.pack if analysis.ok else None), analysis.diagnostics, analysis.sources
-
-
 def load_pack_text(text: str, file: str = "<pack>") -> Analysis:
     """Analyze a pack given as text (API uploads, tests)."""
     return analyze(load_text(text, file))
-
-
-def _always(row: Row) -> bool:
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledFeature:
-    """A feature with its filters compiled: the feature engine's view of a FeatureSpec.
-
-    `where_fn` is true when an event (already of a type in `spec.on`) updates the feature (for a
-    ratio: its numerator); `over_fn` is the ratio's denominator filter, None for other kinds.
-    Both are `_always` when the pack gives no filter.
-    """
-
-    spec: FeatureSpec
-    where_fn: Predicate
-    over_fn: Predicate | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +73,6 @@ class CompiledPack:
     __slots__ = (
         "_by_type",
         "_matchers",
-        "_matchers_full",
         "_pairs",
         "columns",
         "features",
@@ -129,8 +103,9 @@ class CompiledPack:
             )
             for etype in EVENT_TYPES
         }
-        # Per type, one generated function that tests its rules in order: one call an event
-        # instead of one per rule (the per-rule loop stays, to name a rule that fails).
+        # Per type, one generated function that tests its rules in order on full rows (every
+        # name of `columns`, see matcher()): one call an event instead of one per rule (the
+        # per-rule loop stays, for any row and to name a rule that fails).
         admitted = {
             etype: [
                 rule
@@ -139,13 +114,7 @@ class CompiledPack:
             ]
             for etype in EVENT_TYPES
         }
-        self._matchers = {
-            etype: _matcher(chosen, etype, full_rows=False) for etype, chosen in admitted.items()
-        }
-        # The same for rows that hold every name the rules read (see matcher()).
-        self._matchers_full = {
-            etype: _matcher(chosen, etype, full_rows=True) for etype, chosen in admitted.items()
-        }
+        self._matchers = {etype: _matcher(chosen, etype) for etype, chosen in admitted.items()}
         # Every name a rule reads: what a full row must hold.
         self.columns: frozenset[str] = frozenset().union(
             *(rule.condition.references for rule in rules)
@@ -156,15 +125,24 @@ class CompiledPack:
         if not analysis.ok:
             raise PackInvalid(analysis.diagnostics)
         pack = analysis.pack
-        features: dict[str, CompiledFeature] = {}
-        for spec in pack.features:
-            where = analysis.features.get((spec.name, "where"))
-            over = analysis.features.get((spec.name, "over"))
-            features[spec.name] = CompiledFeature(
-                spec,
-                _predicate(where),
-                _predicate(over) if spec.kind == "ratio" and spec.numerator is None else None,
-            )
+        # One filter per distinct text: the generated fast path runs each distinct filter once
+        # an event (six playbook features count only `direction = 'outbound'`). Filters are
+        # pure functions of the row, so sharing them is exact.
+        filters: dict[str, InlineFilter] = {}
+
+        def compiled(spec: FeatureSpec, part: str) -> InlineFilter | None:
+            text = spec.where if part == "where" else spec.over
+            checked = analysis.features.get((spec.name, part))
+            if text is None or checked is None:
+                return None
+            if text not in filters:
+                filters[text] = _filter(checked)
+            return filters[text]
+
+        features = {
+            spec.name: CompiledFeature(spec, compiled(spec, "where"), compiled(spec, "over"))
+            for spec in pack.features
+        }
         rules = tuple(
             CompiledRule(rule, compile_checked(analysis.rules[rule.id])) for rule in pack.rules
         )
@@ -180,27 +158,21 @@ class CompiledPack:
         return cls.from_analysis(analyze_path(path))
 
     def match(self, row: Row) -> list[RuleSpec]:
-        """Every rule (live and shadow) whose `when` is TRUE for the row, in pack order."""
-        etype = row.get("type")
-        matcher = self._matchers.get(etype) if isinstance(etype, str) else None
-        if matcher is not None:
-            try:
-                return matcher(row)
-            except (TypeError, AttributeError, ValueError):
-                pass  # the loop below names the rule that fails
+        """Every rule (live and shadow) whose `when` is TRUE for the row, in pack order.
+        Raises RuleFailed, naming the rule, on a row of the wrong shape."""
         return self._match_each(row)
 
-    def matcher(
-        self, event_type: str, *, full_rows: bool = False
-    ) -> Callable[[Row], list[RuleSpec]]:
-        """match() for rows of one event type. It raises TypeError, AttributeError or ValueError
-        on a row of the wrong shape; match() of that row then names the rule.
+    def matcher(self, event_type: str) -> Callable[[Row], list[RuleSpec]]:
+        """match() for full rows of one event type: rows that hold every name of `columns`
+        (None where a value is absent), as the detection engine builds them. The rules then
+        read `row[name]`, cheaper than a `get` call; a row missing a name raises KeyError, a
+        row of the wrong shape TypeError, AttributeError or ValueError (match() of that row
+        then names the rule)."""
+        return self._matchers.get(event_type) or self._match_each
 
-        `full_rows`: for rows that hold every name of `columns` (None where a value is absent),
-        as the detection engine builds them: the rules then read `row[name]`, cheaper than a
-        `get` call, and a row missing a name raises KeyError."""
-        found = (self._matchers_full if full_rows else self._matchers).get(event_type)
-        return found or self._match_each
+    def source(self, event_type: str) -> str:
+        """The generated matcher of an event type (`abusedesk rules explain`)."""
+        return _matcher_source(self.rules, event_type)[0]
 
     def _match_each(self, row: Row) -> list[RuleSpec]:
         matched: list[RuleSpec] = []
@@ -221,54 +193,42 @@ class CompiledPack:
         return {rule.spec.id: rule.condition.evaluate(row) for rule in self.rules}
 
 
-def _matcher(
-    rules: list[CompiledRule], event_type: str, *, full_rows: bool
-) -> Callable[[Row], list[RuleSpec]]:
-    """The rules' tests for rows of `event_type`, in order, as one generated function. Their
-    tests of `type` are decided as it is generated (most rules start `type = '…' AND`)."""
-    lines = ["def _match(row):"]
-    if not full_rows:
-        lines.append("    _get = row.get")
-    lines.append("    out = []")
+def _matcher(rules: list[CompiledRule], event_type: str) -> Callable[[Row], list[RuleSpec]]:
+    source, consts = _matcher_source(rules, event_type)
+    matcher: Callable[[Row], list[RuleSpec]] = generated_function(source, "_match", consts)
+    return matcher
+
+
+def _matcher_source(rules: Iterable[CompiledRule], event_type: str) -> tuple[str, dict[str, Any]]:
+    """The rules' tests for full rows of `event_type`, in order, as one function. Their tests
+    of `type` are decided as it is generated (most rules start `type = '…' AND`); a rule that
+    cannot match the type is left out. Each test is headed by its rule's id, as a comment."""
+    lines = ["def _match(row):", f"    # rules for events of type {event_type!r}", "    out = []"]
     consts: dict[str, Any] = {}
     for i, rule in enumerate(rules):
         expression, names = condition_source(
-            rule.condition.checked, f"r{i}_", event_type, full_rows=full_rows
+            rule.condition.checked, f"r{i}_", event_type, full_rows=True
         )
         if expression == "False":
             continue
         consts.update(names)
-        consts[f"_rule{i}"] = rule.spec
+        consts[f"RULE_{i}"] = rule.spec
+        lines.append(f"    # rule {rule.spec.id!r}: {' '.join(rule.spec.when.split())!r}")
         if expression == "True":
-            lines.append(f"    out.append(_rule{i})")
+            lines.append(f"    out.append(RULE_{i})")
         else:
-            lines += [f"    if {expression}:", f"        out.append(_rule{i})"]
+            lines += [f"    if {expression}:", f"        out.append(RULE_{i})"]
     lines.append("    return out")
-    matcher: Callable[[Row], list[RuleSpec]] = generated_function(
-        "\n".join(lines), "_match", consts
-    )
-    return matcher
+    return "\n".join(lines), consts
 
 
 _serial = itertools.count()
 
 
-def _predicate(checked: Checked | None) -> Predicate:
+def _filter(checked: Checked) -> InlineFilter:
     """A feature filter: the compiled test, with its source for the fast path to inline."""
-    if checked is None:
-        return _always
-    prefix = f"f{next(_serial)}_"
-    expression, consts = condition_source(checked, prefix)
-    full_expression, full_consts = condition_source(checked, prefix, full_rows=True)
-    # The same generator over the same tree makes the same constants, in the same order.
-    assert full_consts.keys() == consts.keys()
-    return InlineFilter(
-        compile_checked(checked).test,
-        expression,
-        consts,
-        full_expression=full_expression,
-        columns=checked.references,
-    )
+    expression, consts = condition_source(checked, f"f{next(_serial)}_", full_rows=True)
+    return InlineFilter(compile_checked(checked).test, expression, consts, checked.references)
 
 
 def event_types(when: str) -> frozenset[str] | None:
