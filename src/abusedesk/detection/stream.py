@@ -59,8 +59,11 @@ class DetectionConsumer:
         self._hits: dict[tuple[str, str], HitUpdate] = {}
 
     def on_events(self, events: Sequence[Event]) -> None:
-        for event in events:
-            self.collect(self.engine.evaluate(event))
+        # One call per batch: with feature state in Redis, one round trip for the batch.
+        for verdict in self.engine.evaluate_many(events):
+            if not isinstance(verdict, Verdict):
+                raise verdict
+            self.collect(verdict)
         self.flush()
 
     def collect(self, verdict: Verdict) -> None:
