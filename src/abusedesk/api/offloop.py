@@ -48,6 +48,11 @@ class OffLoopEvaluator:
         self._thread = threading.Thread(target=self._run, name="decision-evaluator", daemon=True)
         self._thread.start()
 
+    @property
+    def queued(self) -> int:
+        """Events waiting for the next batch."""
+        return len(self._waiting)
+
     async def evaluate(self, event: Event) -> Verdict:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Verdict] = loop.create_future()
