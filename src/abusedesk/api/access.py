@@ -38,6 +38,7 @@ ROUTE_PERMISSIONS: Final[dict[str, str | None]] = {
     "POST /v1/cases/{case_id}/split": roles.CASES_WRITE,
     "POST /v1/cases/{case_id}/close": roles.CASES_WRITE,
     "POST /v1/cases/{case_id}/reopen": roles.CASES_WRITE,
+    "POST /v1/cases/{case_id}/evidence": roles.CASES_WRITE,
     "GET /v1/queues": roles.CASES_READ,
     "GET /v1/queues/at-risk": roles.CASES_READ,
     "GET /v1/queues/breached": roles.CASES_READ,

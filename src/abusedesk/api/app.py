@@ -10,13 +10,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from abusedesk import __version__
 from abusedesk.api import errors
 from abusedesk.api.access import check_routes
 from abusedesk.api.auth import TokenCache
 from abusedesk.api.cases import router as cases_router
-from abusedesk.api.decisions import SignalWriter
+from abusedesk.api.decisions import DecisionLane, Decisions, SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
 from abusedesk.api.investigate import router as investigate_router
@@ -46,12 +47,26 @@ async def _young_gc_only(every_s: float = 1.0) -> None:
         gc.collect(1)
 
 
+class DeskAPI(FastAPI):
+    """FastAPI, with POST /v1/decisions answered by its lane before the framework's stack
+    (api/decisions.py says why); every other request goes through FastAPI as usual."""
+
+    lane: DecisionLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.lane
+        if lane is not None and lane.wants(scope):
+            await lane(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     ws: Workspace,
     *,
     consumers: list[Any] | None = None,
     engine: DetectionEngine | None = None,
-) -> FastAPI:
+) -> DeskAPI:
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
     decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
     configure(ws.settings.log_level)
@@ -59,6 +74,8 @@ def create_app(
     # Load the enrichment tables now, not on the first request (about 0.4 s).
     warm_up()
     writer = SignalWriter(ws.detection_consumer(detection))
+    token_cache = TokenCache(ws.settings.api_auth_cache_s)
+    decisions = Decisions(ws, detection, token_cache, writer)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +86,10 @@ def create_app(
             sweeper.cancel()
             gc.unfreeze()
             gc.enable()
+            decisions.close()
             writer.close()
 
-    app = FastAPI(
+    app = DeskAPI(
         title="abusedesk",
         version=__version__,
         description="Trust & Safety operations for messaging platforms.",
@@ -80,7 +98,8 @@ def create_app(
     app.state.engine = detection
     app.state.signal_writer = writer
     app.state.workspace = ws
-    app.state.token_cache = TokenCache(ws.settings.api_auth_cache_s)
+    app.state.token_cache = token_cache
+    app.state.decisions = decisions
     app.state.write_lock = threading.Lock()
     # Events posted over HTTP are detected on like ingested files, by the same engine.
     app.state.consumers = consumers if consumers is not None else [ws.detection_consumer(detection)]
@@ -100,4 +119,5 @@ def create_app(
     app.include_router(investigate_router)
     app.include_router(users_router)
     check_routes(app)
+    app.lane = DecisionLane(decisions)
     return app

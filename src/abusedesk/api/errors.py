@@ -32,12 +32,17 @@ _HTTP_CODES = {
 }
 
 
-def envelope(status: int, code: str, message: str, details: Any = None) -> JSONBody:
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one error shape, as data (the decision lane renders it without a Response)."""
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         body["details"] = details
+    return {"error": body}
+
+
+def envelope(status: int, code: str, message: str, details: Any = None) -> JSONBody:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONBody({"error": body}, status_code=status, headers=headers)
+    return JSONBody(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

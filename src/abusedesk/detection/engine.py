@@ -14,7 +14,7 @@ Feature state and link state are the engine's only memory.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, Final
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
-from abusedesk.detection.rules.pack import CompiledPack
+from abusedesk.detection.rules.pack import CompiledPack, RuleFailed
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
 from abusedesk.enrich import default_enricher, enrich
 from abusedesk.errors import ConfigError
@@ -35,6 +35,9 @@ SEVERITY_WEIGHT: Final[dict[str, float]] = {"low": 0.2, "medium": 0.4, "high": 0
 FLAG_SEVERITIES: Final = frozenset({"high", "critical"})
 
 Enricher = Callable[[Event], dict[str, Any]]
+# The one row column that depends on earlier verdicts (a match flags an account).
+LINK_COLUMN: Final = "linked_flagged_accounts"
+_Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
 
 
 @dataclass(slots=True)
@@ -113,10 +116,10 @@ class DetectionEngine:
             sorted(self.features.full_row_columns | pack.columns | set(pack.features))
         )
         # Per event type: its feature writer, the names it writes, its rule matcher.
-        self._stages: dict[
-            str,
-            tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]],
-        ] = {}
+        self._stages: dict[str, _Stage] = {}
+        # evaluate_many() reads a batch's features before it matches any event of it, which
+        # is exact only when no feature reads the one column a match changes.
+        self._batchable = not _features_read(pack, LINK_COLUMN)
         # The API evaluates in its event loop and in ingest threads; state updates must not
         # interleave. Uncontended, the lock costs well under a microsecond.
         self._lock = threading.Lock()
@@ -128,9 +131,20 @@ class DetectionEngine:
             raise ConfigError(f"rule pack {target} does not exist (ABUSEDESK_RULES_PATH)")
         return cls(CompiledPack.load(target), store)
 
+    @property
+    def state_in_process(self) -> bool:
+        """True when feature state lives in this process, so evaluation is pure CPU; False for
+        a store that answers over the network (Redis), where each evaluate() waits on it."""
+        return isinstance(self.features.store, MemoryStore)
+
     def row(self, event: Event) -> dict[str, Any]:
         """The event as the rules see it: envelope, fields, enrichment, link state; None for
         every other name the rules and features read."""
+        row = self._fields(event)
+        self._link(event, row)
+        return row
+
+    def _fields(self, event: Event) -> dict[str, Any]:
         row = self._template.copy()
         row["id"] = event.id
         row["type"] = event.type
@@ -141,28 +155,77 @@ class DetectionEngine:
             self._enrich_into(event, row)
         else:
             row.update(self.enricher(event))
+        return row
+
+    def _link(self, event: Event, row: dict[str, Any]) -> None:
         links = self.links
         if event.type in OBSERVED_TYPES:
             links.observe(event)
-        row["linked_flagged_accounts"] = links.linked_flagged(event.account_id)
-        return row
+        row[LINK_COLUMN] = links.linked_flagged(event.account_id)
 
     def evaluate(self, event: Event) -> Verdict:
         with self._lock:
             return self._evaluate(event)
 
+    def evaluate_many(self, events: Sequence[Event]) -> list[Verdict | RuleFailed]:
+        """evaluate() for each event in order, with the same verdicts and the same state after.
+
+        With a network store the batch's feature state is read and written in one round trip
+        (FeatureEngine.observe_many; the store may split a very large batch), then each event
+        is linked and matched in order, so a match still flags its account for the events
+        after it. In process the events simply go one by one (nothing to save).
+
+        A rule that fails on an event's row gives that event its RuleFailed in place of a
+        verdict, and the others their verdicts (the state holds the whole batch by then);
+        callers that stop at an error raise it.
+        """
+        out: list[Verdict | RuleFailed] = []
+        if self.state_in_process or not self._batchable or len(events) < 2:
+            # The lock per event, as evaluate() takes it: a decision request waiting in the
+            # API's event loop waits for one event of an ingest batch, not for the batch.
+            for event in events:
+                try:
+                    out.append(self.evaluate(event))
+                except RuleFailed as exc:
+                    out.append(exc)
+            return out
+        with self._lock:
+            rows = [self._fields(event) for event in events]
+            values = self.features.observe_many(rows)
+            for event, row, features in zip(events, rows, values, strict=True):
+                _, names, match = self._stage(event.type)
+                self._link(event, row)
+                row.update(features)
+                try:
+                    out.append(self._decide(event, row, names, match))
+                except RuleFailed as exc:
+                    out.append(exc)
+            return out
+
+    def _stage(self, event_type: str) -> _Stage:
+        stage = self._stages.get(event_type)
+        if stage is None:
+            stage = (
+                self.features.writer(event_type),
+                self.features.read_names(event_type),
+                self.pack.matcher(event_type),
+            )
+            self._stages[event_type] = stage
+        return stage
+
     def _evaluate(self, event: Event) -> Verdict:
         row = self.row(event)
-        stages = self._stages.get(event.type)
-        if stages is None:
-            stages = (
-                self.features.writer(event.type),
-                self.features.read_names(event.type),
-                self.pack.matcher(event.type),
-            )
-            self._stages[event.type] = stages
-        write, names, match = stages
+        write, names, match = self._stage(event.type)
         write(row)
+        return self._decide(event, row, names, match)
+
+    def _decide(
+        self,
+        event: Event,
+        row: dict[str, Any],
+        names: tuple[str, ...],
+        match: Callable[..., list[RuleSpec]],
+    ) -> Verdict:
         try:
             matched = match(row)
         except (TypeError, AttributeError, ValueError, KeyError):
@@ -182,6 +245,22 @@ class DetectionEngine:
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
         return Verdict(event, decision, 1.0 - remaining, matched, row, names)
+
+
+def _features_read(pack: CompiledPack, column: str) -> bool:
+    """Whether any feature reads `column` (as a key, a value or in a filter); True when a
+    filter does not say which columns it reads."""
+    for feature in pack.features.values():
+        spec = feature.spec
+        if column in spec.by or column == spec.of:
+            return True
+        for text, fn in ((spec.where, feature.where_fn), (spec.over, feature.over_fn)):
+            if text is None:
+                continue
+            columns = getattr(fn, "columns", None)
+            if columns is None or column in columns:
+                return True
+    return False
 
 
 def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:

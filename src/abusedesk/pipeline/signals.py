@@ -74,8 +74,11 @@ class DetectionConsumer:
 
     def on_events(self, events: Sequence[Event]) -> None:
         failures = failure_count()
-        for event in events:
-            self.collect(self.engine.evaluate(event))
+        # One call per batch: with feature state in Redis, one round trip for the batch.
+        for verdict in self.engine.evaluate_many(events):
+            if not isinstance(verdict, Verdict):
+                raise verdict
+            self.collect(verdict)
         self.stats.enrich_failures += failure_count() - failures
         self.flush()
 
