@@ -11,7 +11,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -95,6 +95,56 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(
         default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR."
+    )
+    policies_path: Path | None = Field(
+        default=None,
+        description="Policy catalogue (YAML) with the enforcement ladders. Unset: the shipped "
+        "catalogue (src/abusedesk/policies/default.yaml).",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Where the platform receives a webhook per action (POST, JSON, signed). "
+        "Unset: actions are recorded and no webhook is queued.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the HMAC-SHA256 webhook signature (docs/enforcement.md). "
+        "Required when ABUSEDESK_WEBHOOK_URL is set.",
+    )
+    outbox_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Delivery attempts before an outbox item goes to the dead letter.",
+    )
+    outbox_backoff_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Wait before the first retry; it doubles with every failed attempt, up to "
+        "one hour.",
+    )
+    outbox_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Outbox deliveries in flight at once per worker.",
+    )
+    outbox_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often the worker inside `abusedesk serve` looks for due deliveries and "
+        "for temporary actions to lift.",
+    )
+    enforcement_cache_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="The decision API reads active restrictions from memory and reloads them "
+        "this often (at once after a write through the same server).",
+    )
+    bulk_approval_size: int = Field(
+        default=25,
+        ge=0,
+        description="Bulk jobs touching more accounts than this need approval by a second person.",
     )
 
     @field_validator("log_level")

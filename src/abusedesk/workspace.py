@@ -23,6 +23,9 @@ from abusedesk.storage.db import Store
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
     from abusedesk.detection.stream import DetectionConsumer
+    from abusedesk.enforcement.delivery import Outbox
+    from abusedesk.enforcement.services import Enforcement
+    from abusedesk.policies.catalogue import Catalogue
 
 
 class Workspace:
@@ -86,6 +89,37 @@ class Workspace:
         from abusedesk.detection.stream import DetectionConsumer
 
         return DetectionConsumer(engine or self.detection_engine(), self.store, self.clock)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        from abusedesk.policies.catalogue import load_catalogue
+
+        return load_catalogue(self.settings.policies_path)
+
+    def enforcement(self) -> Enforcement:
+        from abusedesk.enforcement.services import Enforcement
+
+        url = self.settings.webhook_url
+        if url and self.settings.webhook_secret is None:
+            raise ConfigError("ABUSEDESK_WEBHOOK_URL is set but ABUSEDESK_WEBHOOK_SECRET is not")
+        return Enforcement(self.store, self.clock, self.catalogue, url)
+
+    def outbox(self) -> Outbox:
+        """The outbox worker with a channel for each destination configured."""
+        from abusedesk.enforcement.delivery import Channel, Outbox, WebhookChannel
+
+        s = self.settings
+        channels: dict[str, Channel] = {}
+        if s.webhook_secret is not None:
+            channels["webhook"] = WebhookChannel(s.webhook_secret.get_secret_value(), self.clock)
+        return Outbox(
+            self.store,
+            self.clock,
+            channels,
+            max_attempts=s.outbox_max_attempts,
+            backoff_s=s.outbox_backoff_s,
+            concurrency=s.outbox_concurrency,
+        )
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)
