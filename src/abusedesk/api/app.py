@@ -16,8 +16,11 @@ from abusedesk.api import errors
 from abusedesk.api.auth import TokenCache
 from abusedesk.api.decisions import SignalWriter
 from abusedesk.api.decisions import router as decisions_router
+from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
 from abusedesk.detection.engine import DetectionEngine
+from abusedesk.enforcement.state import RestrictionCache
+from abusedesk.enforcement.worker import enforcement_worker
 from abusedesk.enrich import warm_up
 from abusedesk.workspace import Workspace
 
@@ -44,17 +47,27 @@ def create_app(
     *,
     consumers: list[Any] | None = None,
     engine: DetectionEngine | None = None,
+    worker: bool = False,
 ) -> FastAPI:
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
-    decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
+    decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions.
+    With `worker`, a thread lifts expired actions and delivers the outbox (`abusedesk serve`)."""
     detection = engine or ws.detection_engine()
     # Load the enrichment tables now, not on the first request (about 0.4 s).
     warm_up()
     writer = SignalWriter(ws.detection_consumer(detection))
+    restrictions = RestrictionCache(ws.store, every_s=ws.settings.enforcement_cache_s)
+    loop = (
+        enforcement_worker(ws.enforcement, ws.outbox, every_s=ws.settings.outbox_interval_s)
+        if worker
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_young_gc_only())
+        if loop is not None:
+            loop.start()
         try:
             yield
         finally:
@@ -62,6 +75,9 @@ def create_app(
             gc.unfreeze()
             gc.enable()
             writer.close()
+            restrictions.close()
+            if loop is not None:
+                loop.stop()
 
     app = FastAPI(
         title="abusedesk",
@@ -71,6 +87,7 @@ def create_app(
     )
     app.state.engine = detection
     app.state.signal_writer = writer
+    app.state.restrictions = restrictions
     app.state.workspace = ws
     app.state.token_cache = TokenCache(ws.settings.api_auth_cache_s)
     app.state.write_lock = threading.Lock()
@@ -85,4 +102,5 @@ def create_app(
 
     app.include_router(events_router)
     app.include_router(decisions_router)
+    app.include_router(enforcement_router)
     return app

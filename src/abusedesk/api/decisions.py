@@ -21,6 +21,7 @@ from abusedesk.api.responses import JSONBody
 from abusedesk.auth.tokens import Principal
 from abusedesk.detection.engine import DetectionEngine, Verdict
 from abusedesk.detection.stream import DetectionConsumer
+from abusedesk.enforcement.state import honour
 from abusedesk.errors import FormatError, InputError
 from abusedesk.events.schema import EventInvalid, validate_event
 
@@ -79,7 +80,10 @@ class SignalWriter:
         "verdict of the live rules that matched (allow, review, hold, block), a score in [0, 1], "
         "every matching rule (shadow ones too, marked), and the non-NULL values of the features "
         "the rules for the event's type read. Feature state is updated with the event; signals "
-        "and cases for matches are recorded in the background."
+        "and cases for matches are recorded in the background. An action in force on the "
+        "account or entity wins: `block` for a suspended, terminated, paused or blocked scope, "
+        "`throttle` with `rate_per_min` for a throttle (unless a rule blocks or holds), and "
+        "`enforcement` names the action."
     ),
 )
 async def post_decision(
@@ -100,4 +104,7 @@ async def post_decision(
     writer: SignalWriter | None = request.app.state.signal_writer
     if writer is not None:
         writer.submit(verdict)
-    return JSONBody(verdict.to_api())
+    # Actions in force win over the rules: one dict lookup in the in-memory restriction index.
+    now = request.app.state.workspace.clock.now()
+    held = request.app.state.restrictions.index.check(event.account_id, event.data, now)
+    return JSONBody(honour(verdict.to_api(), held))

@@ -223,3 +223,21 @@ class RestrictionCache:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+# Rule verdicts a throttle does not soften: a rule that blocks or holds still does.
+_STRICTER_THAN_THROTTLE = frozenset({"block", "hold"})
+
+
+def honour(answer: dict[str, Any], restriction: Restriction | None) -> dict[str, Any]:
+    """A decision answer with the action in force applied: block for a blocking action in
+    scope, throttle (with the rate) unless a rule already blocks or holds."""
+    if restriction is None:
+        return answer
+    answer["enforcement"] = restriction.to_json()
+    if restriction.kind in BLOCKING:
+        answer["decision"] = "block"
+    elif answer.get("decision") not in _STRICTER_THAN_THROTTLE:
+        answer["decision"] = "throttle"
+        answer["rate_per_min"] = restriction.rate_per_min
+    return answer
