@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from abusedesk import __version__
+from abusedesk.cli import actions as actions_cmd
 from abusedesk.cli import backtest as backtest_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
@@ -13,6 +14,8 @@ from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import outbox as outbox_cmd
+from abusedesk.cli import policies as policies_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
 from abusedesk.detection.rules import cli as rules_cmd
@@ -38,6 +41,9 @@ app.add_typer(sim_cmd.app, name="sim")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")
+app.add_typer(policies_cmd.app, name="policies")
+app.add_typer(actions_cmd.app, name="actions")
+app.add_typer(outbox_cmd.app, name="outbox")
 
 
 @app.command("version")

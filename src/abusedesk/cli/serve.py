@@ -22,4 +22,6 @@ def serve(
     bind_host = host or ws.settings.api_host
     bind_port = port or ws.settings.api_port
     out.print(f"abusedesk API on http://{bind_host}:{bind_port} (docs: /docs)")
-    uvicorn.run(create_app(ws), host=bind_host, port=bind_port, log_level="warning")
+    # The server also lifts expired actions and delivers the outbox, in a thread.
+    app = create_app(ws, worker=True)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
