@@ -7,6 +7,7 @@ import typer
 from abusedesk import __version__
 from abusedesk.cli import actions as actions_cmd
 from abusedesk.cli import backtest as backtest_cmd
+from abusedesk.cli import bulk as bulk_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
 from abusedesk.cli import demo as demo_cmd
@@ -44,6 +45,7 @@ app.add_typer(lake_cmd.app, name="lake")
 app.add_typer(policies_cmd.app, name="policies")
 app.add_typer(actions_cmd.app, name="actions")
 app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(bulk_cmd.app, name="bulk")
 
 
 @app.command("version")
