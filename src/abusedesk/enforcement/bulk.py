@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from abusedesk.enforcement.kinds import ActionRequest
-from abusedesk.enforcement.services import Enforcement, propose_for, reverse, take
+from abusedesk.enforcement.services import Enforcement, propose_for, reverse, strikes_of, take
 from abusedesk.errors import (
     AbusedeskError,
     ConflictError,
@@ -215,6 +215,17 @@ def do_run_bulk(
             )
             if not items:
                 break
+            # Two queries for the chunk instead of two per account: who already has the job's
+            # action (a rerun after a crash) and every account's live strikes.
+            keys = {f"bulk-{job_id}-{item.account_id}": item for item in items}
+            taken = dict(
+                session.execute(
+                    select(Action.idempotency_key, Action.id).where(
+                        Action.idempotency_key.in_(list(keys))
+                    )
+                ).all()
+            )
+            struck = strikes_of(session, [item.account_id for item in items], policy)
             for item in items:
                 request = ActionRequest(
                     account_id=item.account_id,
@@ -227,9 +238,18 @@ def do_run_bulk(
                     idempotency_key=f"bulk-{job_id}-{item.account_id}",
                     bulk_job_id=job_id,
                 )
+                if request.idempotency_key in taken:
+                    item.status, item.action_id = "done", taken[request.idempotency_key]
+                    continue
                 try:
-                    with session.begin_nested():
-                        result = take(session, enf, request)
+                    # No savepoint: take() checks everything before its first write.
+                    result = take(
+                        session,
+                        enf,
+                        request,
+                        strikes=struck.get(item.account_id, []),
+                        key_is_new=True,
+                    )
                 except AbusedeskError as exc:
                     item.status, item.error = "failed", exc.message
                 else:

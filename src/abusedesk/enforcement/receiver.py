@@ -113,6 +113,25 @@ class WebhookReceiver:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def do_GET(self) -> None:
+                # The figures, for a receiver running in another process (bench/bulk.py).
+                with receiver._lock:
+                    stats = {
+                        "received": sum(receiver.received.values()),
+                        "received_more_than_once": sum(
+                            1 for n in receiver.received.values() if n > 1
+                        ),
+                        "accepted": len(receiver.accepted),
+                        "duplicates": receiver.duplicates,
+                        "rejected": receiver.rejected,
+                    }
+                payload = orjson.dumps(stats)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def log_message(self, *_args: Any) -> None:
                 pass  # quiet: the tests and the bench count, they do not read logs
 

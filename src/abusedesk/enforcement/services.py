@@ -77,16 +77,23 @@ def _iso(value: datetime | None) -> str | None:
 
 def strike_times(session: Session, account_id: str, policy: str) -> list[datetime]:
     """When the account was struck under the policy: ladder actions not reversed."""
-    return list(
-        session.execute(
-            select(Action.created_at).where(
-                Action.account_id == account_id,
-                Action.policy == policy,
-                Action.kind.in_(LADDER_KINDS),
-                Action.status != "reversed",
-            )
-        ).scalars()
+    return strikes_of(session, [account_id], policy).get(account_id, [])
+
+
+def strikes_of(session: Session, account_ids: list[str], policy: str) -> dict[str, list[datetime]]:
+    """strike_times for many accounts in one query."""
+    found: dict[str, list[datetime]] = {}
+    rows = session.execute(
+        select(Action.account_id, Action.created_at).where(
+            Action.account_id.in_(account_ids),
+            Action.policy == policy,
+            Action.kind.in_(LADDER_KINDS),
+            Action.status != "reversed",
+        )
     )
+    for account_id, created_at in rows:
+        found.setdefault(account_id, []).append(created_at)
+    return found
 
 
 def propose_for(session: Session, enf: Enforcement, account_id: str, policy: str) -> Proposal:
@@ -118,9 +125,19 @@ def do_take_action(enf: Enforcement, request: ActionRequest) -> ActionResult:
             return ActionResult(action_json(found), created=False)
 
 
-def take(session: Session, enf: Enforcement, request: ActionRequest) -> ActionResult:
+def take(
+    session: Session,
+    enf: Enforcement,
+    request: ActionRequest,
+    *,
+    strikes: list[datetime] | None = None,
+    key_is_new: bool = False,
+) -> ActionResult:
+    """Take one action in `session`. Every check runs before the first write, so a refused
+    request leaves the session as it was. A bulk job passes the account's `strikes` and
+    `key_is_new` that it read for a whole chunk in two queries (enforcement/bulk.py)."""
     now = enf.clock.now()
-    if request.idempotency_key is not None:
+    if request.idempotency_key is not None and not key_is_new:
         found = _by_key(session, request.idempotency_key)
         if found is not None:
             if request.kind is not None and found.kind != request.kind:
@@ -134,7 +151,10 @@ def take(session: Session, enf: Enforcement, request: ActionRequest) -> ActionRe
     duration = request.duration
     rate = request.rate_per_min
     if request.policy is not None:
-        offer = propose_for(session, enf, request.account_id, request.policy)
+        if strikes is None:
+            offer = propose_for(session, enf, request.account_id, request.policy)
+        else:
+            offer = propose(enf.catalogue.get(request.policy), strikes, now)
         details["proposal"] = offer.to_json()
         if kind is None:
             kind = offer.step.action
