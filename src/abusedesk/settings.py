@@ -141,6 +141,28 @@ class Settings(BaseSettings):
         description="The decision API reads active restrictions from memory and reloads them "
         "this often (at once after a write through the same server).",
     )
+    notice_templates_path: Path | None = Field(
+        default=None,
+        description="Folder of notice templates (<policy>/<action>.<part>.j2) searched before "
+        "the shipped ones.",
+    )
+    notice_appeal_days: int = Field(
+        default=21, ge=1, description="Days a notice gives the customer to appeal."
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server notices are sent through.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field(
+        default="trust-safety@abusedesk.invalid", description="From address of notices by email."
+    )
+    zendesk_url: str | None = Field(
+        default=None,
+        description="Zendesk base URL (https://<subdomain>.zendesk.com) for notices as tickets. "
+        "Unset: the zendesk channel is off.",
+    )
+    zendesk_email: str | None = Field(
+        default=None, description="Agent email of the Zendesk API token (Basic auth)."
+    )
+    zendesk_token: SecretStr | None = Field(default=None, description="Zendesk API token.")
     bulk_approval_size: int = Field(
         default=25,
         ge=0,

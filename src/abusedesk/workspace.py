@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from abusedesk.detection.stream import DetectionConsumer
     from abusedesk.enforcement.delivery import Outbox
     from abusedesk.enforcement.services import Enforcement
+    from abusedesk.notices.render import NoticeRenderer
     from abusedesk.policies.catalogue import Catalogue
 
 
@@ -112,6 +113,15 @@ class Workspace:
         channels: dict[str, Channel] = {}
         if s.webhook_secret is not None:
             channels["webhook"] = WebhookChannel(s.webhook_secret.get_secret_value(), self.clock)
+        from abusedesk.notices.channels.smtp import SmtpChannel
+
+        channels["email"] = SmtpChannel(s.smtp_host, s.smtp_port, s.smtp_from)
+        if s.zendesk_url and s.zendesk_email and s.zendesk_token is not None:
+            from abusedesk.notices.channels.zendesk import ZendeskChannel
+
+            channels["zendesk"] = ZendeskChannel(
+                s.zendesk_url, s.zendesk_email, s.zendesk_token.get_secret_value()
+            )
         return Outbox(
             self.store,
             self.clock,
@@ -120,6 +130,11 @@ class Workspace:
             backoff_s=s.outbox_backoff_s,
             concurrency=s.outbox_concurrency,
         )
+
+    def notice_renderer(self) -> NoticeRenderer:
+        from abusedesk.notices.render import NoticeRenderer
+
+        return NoticeRenderer(self.settings.notice_templates_path)
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from abusedesk.enforcement.kinds import ActionRequest
-from abusedesk.enforcement.services import Enforcement, propose_for, reverse, strikes_of, take
+from abusedesk.enforcement.services import Enforcement, reverse, strikes_of, take
 from abusedesk.errors import (
     AbusedeskError,
     ConflictError,
@@ -26,6 +27,7 @@ from abusedesk.errors import (
     NotFoundError,
 )
 from abusedesk.policies.catalogue import parse_duration
+from abusedesk.policies.ladder import propose
 from abusedesk.storage.audit import write_audit
 from abusedesk.storage.models import AccountEntity, Action, BulkItem, BulkJob, Entity
 
@@ -124,8 +126,13 @@ def do_plan_bulk(
         session.add(job)
         session.flush()
         items: list[dict[str, Any]] = []
+        ladder = enf.catalogue.get(policy)
+        now = enf.clock.now()
+        struck: dict[str, list[datetime]] = {}
+        for start in range(0, len(wanted), 500):  # strikes of 500 accounts a query
+            struck.update(strikes_of(session, wanted[start : start + 500], policy))
         for account in wanted:
-            offer = propose_for(session, enf, account, policy)
+            offer = propose(ladder, struck.get(account, []), now)
             take_kind = kind or offer.step.action
             if take_kind != offer.step.action and not (override_reason or "").strip():
                 raise InputError(

@@ -30,7 +30,7 @@ from abusedesk.enforcement.signing import (
     sign,
 )
 from abusedesk.storage.db import Store
-from abusedesk.storage.models import OutboxAttempt, OutboxItem
+from abusedesk.storage.models import Notice, OutboxAttempt, OutboxItem
 
 log = logging.getLogger("abusedesk.outbox")
 LEASE = timedelta(minutes=5)
@@ -45,6 +45,7 @@ class Due:
     destination: str
     payload: dict[str, Any]
     attempts: int
+    notice_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Outbox:
                     OutboxItem.destination,
                     OutboxItem.payload,
                     OutboxItem.attempts,
+                    OutboxItem.notice_id,
                 )
             ).all()
         return sorted((Due(*row) for row in claimed), key=lambda d: d.id)
@@ -232,9 +234,21 @@ class Outbox:
                 if result.ok:
                     stats.delivered += 1
                     values.update(status="delivered", delivered_at=now, last_error=None)
+                    if item.notice_id is not None:
+                        session.execute(
+                            update(Notice)
+                            .where(Notice.id == item.notice_id)
+                            .values(status="sent", sent_at=now)
+                        )
                 elif result.permanent or attempts >= self.max_attempts:
                     stats.dead += 1
                     values.update(status="dead", last_error=result.error)
+                    if item.notice_id is not None:
+                        session.execute(
+                            update(Notice)
+                            .where(Notice.id == item.notice_id)
+                            .values(status="failed")
+                        )
                 else:
                     stats.retrying += 1
                     wait = backoff(attempts, self.backoff_s, result.retry_after_s)
