@@ -9,8 +9,11 @@ from __future__ import annotations
 import smtplib
 import time
 from email.message import EmailMessage
+from email.policy import SMTP
 
 from abusedesk.enforcement.delivery import Due, SendResult
+
+_POLICY = SMTP.clone(max_line_length=998)
 
 
 class SmtpChannel:
@@ -22,7 +25,9 @@ class SmtpChannel:
 
     def send(self, item: Due) -> SendResult:
         payload = item.payload
-        message = EmailMessage()
+        # Lines up to RFC 5322's 998 characters: folding a long Subject right after its name
+        # leaves a leading space in some readers.
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self.sender
         message["To"] = str(payload["to"])
         message["Subject"] = str(payload["subject"])
