@@ -73,3 +73,39 @@ def test_outbox_run_delivers_to_the_platform(
     assert "200" in ok("outbox", "log", "1")
     refused = runner.invoke(app, ["outbox", "retry", "1"])
     assert refused.exit_code == 1
+
+
+def test_bulk_plan_approve_run_rollback(cli_env: dict[str, str]) -> None:
+    planned = ok(
+        "bulk",
+        "plan",
+        "--policy",
+        "phishing",
+        "--reason",
+        "kit",
+        "--accounts",
+        "A1,A2",
+        "--as",
+        "ana",
+    )
+    assert "bulk job 1 planned: 2 account(s)" in planned
+    assert "bulk job 1 done: 2 done, 0 failed" in ok("bulk", "run", "1", "--as", "ana")
+    assert "A2: suspended" in ok("actions", "status", "A2")
+    assert "rolled back" in ok("bulk", "rollback", "1", "--reason", "wrong list")
+    assert "A2: active" in ok("actions", "status", "A2")
+    none = runner.invoke(app, ["bulk", "plan", "--policy", "phishing", "--reason", "x"])
+    assert none.exit_code == 1
+    assert "exactly one of" in none.output
+
+
+def test_notices_preview_blocks_until_filled(cli_env: dict[str, str]) -> None:
+    ok("actions", "take", "AC1", "--policy", "email-complaint-rate", "--reason", "r")
+    preview = runner.invoke(app, ["notices", "preview", "1"])
+    assert preview.exit_code == 0, preview.output
+    assert "Subject: Warning: warning on account AC1" in preview.output
+    assert "[[FILL: threshold]]" in preview.output
+    refused = runner.invoke(app, ["notices", "send", "1", "--to", "a@b.example"])
+    assert refused.exit_code == 1
+    assert "fill these placeholders before sending: threshold" in refused.output
+    sent = ok("notices", "send", "1", "--to", "a@b.example", "--set", "threshold=0.1 %")
+    assert "notice 1 queued by email to a@b.example" in sent

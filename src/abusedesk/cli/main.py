@@ -15,6 +15,7 @@ from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import notices as notices_cmd
 from abusedesk.cli import outbox as outbox_cmd
 from abusedesk.cli import policies as policies_cmd
 from abusedesk.cli import serve as serve_cmd
@@ -46,6 +47,7 @@ app.add_typer(policies_cmd.app, name="policies")
 app.add_typer(actions_cmd.app, name="actions")
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(bulk_cmd.app, name="bulk")
+app.add_typer(notices_cmd.app, name="notices")
 
 
 @app.command("version")
