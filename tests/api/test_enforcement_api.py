@@ -196,3 +196,35 @@ def test_errors_have_the_one_shape(client: TestClient, workspace: Workspace) -> 
     ).json()
     assert proposal["action"] == "warn"
     assert proposal["strikes"] == 0
+
+
+def test_bulk_and_notices_over_the_api(client: TestClient, workspace: Workspace) -> None:
+    analyst = bearer(workspace, "analyst")
+    lead = bearer(workspace, "lead")
+    ingest = bearer(workspace, "ingest")
+    planned = client.post(
+        "/v1/bulk",
+        json={"policy": "phishing", "reason": "kit", "accounts": ["B1", "B2"]},
+        headers=analyst,
+    )
+    assert planned.status_code == 201, planned.text
+    job = planned.json()["job"]
+    assert [i["will_take"] for i in planned.json()["items"]] == ["suspend", "suspend"]
+    ran = client.post(f"/v1/bulk/{job['id']}/run", headers=analyst).json()
+    assert ran["done"] == 2
+    blocked = client.post("/v1/decisions", content=message(1, account="B2"), headers=ingest)
+    assert blocked.json()["decision"] == "block"
+    client.post(f"/v1/bulk/{job['id']}/rollback", json={"reason": "oops"}, headers=lead)
+    allowed = client.post("/v1/decisions", content=message(2, account="B2"), headers=ingest)
+    assert allowed.json()["decision"] == "allow"
+
+    action_id = client.get("/v1/actions?account_id=B1&status=reversed", headers=analyst).json()[
+        "actions"
+    ][0]["id"]
+    preview = client.post(f"/v1/actions/{action_id}/notice/preview", json={}, headers=analyst)
+    assert preview.json()["missing"] == ["threshold"]
+    refused = client.post(
+        f"/v1/actions/{action_id}/notice", json={"recipient": "x@y.example"}, headers=analyst
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["details"] == {"missing": ["threshold"]}

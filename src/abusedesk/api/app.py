@@ -18,6 +18,7 @@ from abusedesk.api.decisions import SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
+from abusedesk.api.notices_bulk import router as notices_bulk_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enforcement.state import RestrictionCache
 from abusedesk.enforcement.worker import enforcement_worker
@@ -103,4 +104,5 @@ def create_app(
     app.include_router(events_router)
     app.include_router(decisions_router)
     app.include_router(enforcement_router)
+    app.include_router(notices_bulk_router)
     return app
