@@ -143,7 +143,7 @@ def draft_notice(
 ) -> NoticeDraft:
     """Render the notice of an action (the preview): nothing is stored or sent."""
     with enf.store.sessions() as session:
-        return _draft(
+        return draft_in_session(
             session,
             enf,
             renderer,
@@ -154,7 +154,7 @@ def draft_notice(
         )
 
 
-def _draft(
+def draft_in_session(
     session: Session,
     enf: Enforcement,
     renderer: NoticeRenderer,
@@ -193,7 +193,7 @@ def do_send_notice(
         raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
     now = enf.clock.now()
     with enf.store.transaction() as session:
-        draft = _draft(
+        draft = draft_in_session(
             session,
             enf,
             renderer,
