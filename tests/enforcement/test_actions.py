@@ -166,3 +166,11 @@ def test_a_case_of_another_account_is_refused(workspace: Workspace, enf: Enforce
     with pytest.raises(Exception, match="about account AC2"):
         do_take_action(enf, req(kind="warn", case_id=case_id))
     assert count(workspace, Action) == 0
+
+
+def test_a_terminated_account_only_takes_reinstate(enf: Enforcement) -> None:
+    do_take_action(enf, req(kind="terminate"))
+    with pytest.raises(ConflictError, match="terminated"):
+        do_take_action(enf, req(kind="warn"))
+    assert do_take_action(enf, req(kind="reinstate")).created
+    assert do_take_action(enf, req(kind="warn")).created

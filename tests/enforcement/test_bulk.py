@@ -103,11 +103,16 @@ def test_approval_run_rerun_and_rollback(
 
 
 def test_per_account_failures_do_not_stop_the_job(workspace: Workspace, enf: Enforcement) -> None:
-    job, _ = plan(enf, ["A", "x" * 200])
+    job, _ = plan(enf, ["A", "B"])
+    # B is terminated between the plan and the run: only reinstate applies to it now.
+    do_take_action(enf, ActionRequest(account_id="B", actor="lead", reason="r", kind="terminate"))
     view = do_run_bulk(enf, job_id=job.id, actor="ana", approval_size=3)
     assert (view.done, view.failed) == (1, 1)
     failed = [r for r in bulk_results(enf, job.id) if r["status"] == "failed"]
-    assert "128 characters" in failed[0]["error"]
+    assert failed[0]["account_id"] == "B"
+    assert "terminated" in failed[0]["error"]
+    with pytest.raises(InputError, match="longer than 128"):
+        plan(enf, ["x" * 200])
 
 
 def test_one_kind_for_all_needs_an_override_reason(enf: Enforcement) -> None:

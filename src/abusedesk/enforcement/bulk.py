@@ -18,7 +18,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from abusedesk.enforcement.kinds import ActionRequest
-from abusedesk.enforcement.services import Enforcement, reverse, strikes_of, take
+from abusedesk.enforcement.services import (
+    Enforcement,
+    reverse,
+    strikes_of,
+    take,
+    terminated_among,
+)
 from abusedesk.errors import (
     AbusedeskError,
     ConflictError,
@@ -103,6 +109,9 @@ def do_plan_bulk(
     wanted = sorted({a.strip() for a in accounts if a and a.strip()})
     if not wanted:
         raise InputError("the selection matches no account")
+    too_long = [a for a in wanted if len(a) > 128]
+    if too_long:
+        raise InputError(f"account ids longer than 128 characters: {too_long[0][:40]}…")
     if len(wanted) > MAX_ACCOUNTS:
         raise InputError(f"{len(wanted)} accounts; a bulk job takes at most {MAX_ACCOUNTS}")
     if not reason.strip():
@@ -232,7 +241,9 @@ def do_run_bulk(
                     )
                 ).all()
             )
-            struck = strikes_of(session, [item.account_id for item in items], policy)
+            chunk_accounts = [item.account_id for item in items]
+            struck = strikes_of(session, chunk_accounts, policy)
+            ended = terminated_among(session, chunk_accounts)
             for item in items:
                 request = ActionRequest(
                     account_id=item.account_id,
@@ -256,6 +267,7 @@ def do_run_bulk(
                         request,
                         strikes=struck.get(item.account_id, []),
                         key_is_new=True,
+                        terminated=item.account_id in ended,
                     )
                 except AbusedeskError as exc:
                     item.status, item.error = "failed", exc.message

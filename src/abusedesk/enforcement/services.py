@@ -96,6 +96,19 @@ def strikes_of(session: Session, account_ids: list[str], policy: str) -> dict[st
     return found
 
 
+def terminated_among(session: Session, account_ids: list[str]) -> set[str]:
+    """Which of the accounts have a termination in force."""
+    return set(
+        session.execute(
+            select(Action.account_id).where(
+                Action.account_id.in_(account_ids),
+                Action.kind == "terminate",
+                Action.status == "active",
+            )
+        ).scalars()
+    )
+
+
 def propose_for(session: Session, enf: Enforcement, account_id: str, policy: str) -> Proposal:
     return propose(
         enf.catalogue.get(policy), strike_times(session, account_id, policy), enf.clock.now()
@@ -132,10 +145,12 @@ def take(
     *,
     strikes: list[datetime] | None = None,
     key_is_new: bool = False,
+    terminated: bool | None = None,
 ) -> ActionResult:
     """Take one action in `session`. Every check runs before the first write, so a refused
     request leaves the session as it was. A bulk job passes the account's `strikes` and
-    `key_is_new` that it read for a whole chunk in two queries (enforcement/bulk.py)."""
+    `key_is_new` and whether it is `terminated`, read for a whole chunk in three queries
+    (enforcement/bulk.py)."""
     now = enf.clock.now()
     if request.idempotency_key is not None and not key_is_new:
         found = _by_key(session, request.idempotency_key)
@@ -178,6 +193,13 @@ def take(
     )
     if request.case_id is not None:
         check_case(session, request.case_id, request.account_id)
+    if kind != "reinstate":
+        if terminated is None:
+            terminated = bool(terminated_among(session, [request.account_id]))
+        if terminated:
+            raise ConflictError(
+                f"account {request.account_id} is terminated; only reinstate applies to it"
+            )
     if request.idempotency_key is None and kind in LASTING:
         same = _active_same(session, request, kind)
         if same is not None:
