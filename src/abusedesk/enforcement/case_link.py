@@ -37,3 +37,38 @@ def mark_case_actioned(session: Session, case_id: int, now: datetime) -> None:
     case = session.get(Case, case_id)
     if case is not None:
         case.updated_at = now
+
+
+def open_appeal_case(
+    session: Session, *, account_id: str, policy: str, title: str, now: datetime, due: datetime
+) -> Case:
+    """The case an appeal is worked in: queue "appeals", its own SLA. At merge with the case
+    lifecycle this calls its open-case service."""
+    case = Case(
+        account_id=account_id,
+        policy=policy,
+        queue="appeals",
+        priority="P2",
+        status="open",
+        title=title,
+        rules=[],
+        severity="medium",
+        signal_count=0,
+        opened_at=now,
+        updated_at=now,
+        first_signal_at=now,
+        last_signal_at=now,
+        sla_due_at=due,
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def close_appeal_case(session: Session, case_id: int, *, outcome: str, now: datetime) -> None:
+    case = session.get(Case, case_id)
+    if case is not None:
+        case.status = "closed"
+        case.outcome = outcome
+        case.closed_at = now
+        case.updated_at = now

@@ -189,81 +189,107 @@ def do_send_notice(
     examples: Sequence[Mapping[str, Any]] = (),
     appeal_days: int = 21,
 ) -> dict[str, Any]:
-    if channel not in CHANNELS:
-        raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
-    now = enf.clock.now()
     with enf.store.transaction() as session:
-        draft = draft_in_session(
+        return queue_notice(
             session,
             enf,
             renderer,
             action_id=action_id,
-            fills=fills or {},
+            actor=actor,
+            channel=channel,
+            recipient=recipient,
+            fills=fills,
             examples=examples,
             appeal_days=appeal_days,
         )
-        if draft.rendered.missing:
-            raise ConflictError(
-                "fill these placeholders before sending: " + ", ".join(draft.rendered.missing),
-                details={"missing": draft.rendered.missing},
-            )
-        to = recipient or draft.email
-        if not to:
-            raise InputError(f"account {draft.account_id} has no email; give a recipient")
-        notice = Notice(
-            account_id=draft.account_id,
-            case_id=draft.case_id,
-            action_id=action_id,
-            channel=channel,
-            template=draft.rendered.template,
-            recipient=to,
-            subject=draft.rendered.subject,
-            body=draft.rendered.text,
-            html=draft.rendered.html,
-            status="queued",
-            created_at=now,
-            created_by=actor,
+
+
+def queue_notice(
+    session: Session,
+    enf: Enforcement,
+    renderer: NoticeRenderer,
+    *,
+    action_id: int,
+    actor: str,
+    channel: str = "email",
+    recipient: str | None = None,
+    fills: Mapping[str, str] | None = None,
+    examples: Sequence[Mapping[str, Any]] = (),
+    appeal_days: int = 21,
+) -> dict[str, Any]:
+    """do_send_notice inside a given session (an overturned appeal sends one with its reversal)."""
+    if channel not in CHANNELS:
+        raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
+    now = enf.clock.now()
+    draft = draft_in_session(
+        session,
+        enf,
+        renderer,
+        action_id=action_id,
+        fills=fills or {},
+        examples=examples,
+        appeal_days=appeal_days,
+    )
+    if draft.rendered.missing:
+        raise ConflictError(
+            "fill these placeholders before sending: " + ", ".join(draft.rendered.missing),
+            details={"missing": draft.rendered.missing},
         )
-        session.add(notice)
-        session.flush()
-        delivery_id = f"notice-{notice.id}"
-        queue_delivery(
-            session,
-            delivery_id=delivery_id,
-            channel=channel,
-            destination=to,
-            payload={
-                "delivery_id": delivery_id,
-                "notice_id": notice.id,
-                "to": to,
-                "subject": notice.subject,
-                "text": notice.body,
-                "html": notice.html,
-                "external_id": f"enf-{action_id}-notice-{notice.id}",
-                "tags": ["ts_enforcement", f"policy_{draft.policy}", f"action_{draft.kind}"],
-            },
-            now=now,
-            notice_id=notice.id,
-            action_id=action_id,
-        )
-        body = {
+    to = recipient or draft.email
+    if not to:
+        raise InputError(f"account {draft.account_id} has no email; give a recipient")
+    notice = Notice(
+        account_id=draft.account_id,
+        case_id=draft.case_id,
+        action_id=action_id,
+        channel=channel,
+        template=draft.rendered.template,
+        recipient=to,
+        subject=draft.rendered.subject,
+        body=draft.rendered.text,
+        html=draft.rendered.html,
+        status="queued",
+        created_at=now,
+        created_by=actor,
+    )
+    session.add(notice)
+    session.flush()
+    delivery_id = f"notice-{notice.id}"
+    queue_delivery(
+        session,
+        delivery_id=delivery_id,
+        channel=channel,
+        destination=to,
+        payload={
+            "delivery_id": delivery_id,
             "notice_id": notice.id,
-            "action_id": action_id,
-            "channel": channel,
+            "to": to,
             "subject": notice.subject,
-            "template": notice.template,
-        }
-        if draft.case_id is not None:
-            add_timeline(
-                session, draft.case_id, kind="notice.queued", actor=actor, body=body, now=now
-            )
-        write_audit(
-            session,
-            enf.clock,
-            actor=actor,
-            action="notice.send",
-            object_type="notice",
-            object_id=str(notice.id),
-            after={**body, "recipient": to},
-        )
-        return {**body, "id": notice.id, "recipient": to, "status": "queued"}
+            "text": notice.body,
+            "html": notice.html,
+            "external_id": f"enf-{action_id}-notice-{notice.id}",
+            "tags": ["ts_enforcement", f"policy_{draft.policy}", f"action_{draft.kind}"],
+        },
+        now=now,
+        notice_id=notice.id,
+        action_id=action_id,
+    )
+    body = {
+        "notice_id": notice.id,
+        "action_id": action_id,
+        "channel": channel,
+        "subject": notice.subject,
+        "template": notice.template,
+    }
+    if draft.case_id is not None:
+        add_timeline(session, draft.case_id, kind="notice.queued", actor=actor, body=body, now=now)
+    write_audit(
+        session,
+        enf.clock,
+        actor=actor,
+        action="notice.send",
+        object_type="notice",
+        object_id=str(notice.id),
+        after={**body, "recipient": to},
+    )
+    return {**body, "id": notice.id, "recipient": to, "status": "queued"}

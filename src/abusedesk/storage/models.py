@@ -348,6 +348,26 @@ class BulkItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class Appeal(Base):
+    """A customer's appeal of an action, worked as its own case (queue "appeals")."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("actions.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # api, cli, email
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, upheld, overturned
+    opened_at: Mapped[datetime] = mapped_column(_tz())
+    opened_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(_tz())
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    reversal_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class Report(Base):
     """An abuse report from outside, as received (reports are also events in the lake)."""
 

@@ -1,5 +1,5 @@
 """enforcement: action policy, expiry and reversal links; the outbox and its delivery log;
-bulk jobs; notice HTML
+bulk jobs; appeals; notice HTML
 
 Revision ID: 0004_enforcement
 Revises: 0002_event_ids_without_rowid
@@ -116,8 +116,35 @@ def upgrade() -> None:
     with op.batch_alter_table("bulk_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bulk_items_job_id"), ["job_id"])
 
+    op.create_table(
+        "appeals",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("action_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.String(length=128), nullable=False),
+        sa.Column("case_id", sa.BigInteger(), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("opened_by", sa.String(length=128), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.String(length=128), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=True),
+        sa.Column("reversal_id", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["action_id"], ["actions.id"], name=op.f("fk_appeals_action_id_actions")
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_appeals_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
+    )
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appeals_action_id"), ["action_id"])
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("appeals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeals_action_id"))
+    op.drop_table("appeals")
     with op.batch_alter_table("bulk_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bulk_items_job_id"))
     op.drop_table("bulk_items")
