@@ -13,6 +13,7 @@ from abusedesk.api.app import create_app
 from abusedesk.auth.tokens import do_create_token
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules.pack import CompiledPack, load_pack_text
+from abusedesk.storage.models import Account
 from abusedesk.workspace import Workspace
 
 PACK = """
@@ -228,3 +229,39 @@ def test_bulk_and_notices_over_the_api(client: TestClient, workspace: Workspace)
     )
     assert refused.status_code == 409
     assert refused.json()["error"]["details"] == {"missing": ["threshold"]}
+
+
+def test_appeal_overturned_over_the_api(client: TestClient, workspace: Workspace) -> None:
+    analyst = bearer(workspace, "analyst")
+    lead = bearer(workspace, "lead")
+    ingest = bearer(workspace, "ingest")
+    action = client.post(
+        "/v1/actions",
+        json={"account_id": "AP1", "policy": "phishing", "reason": "kit"},
+        headers=analyst,
+    ).json()
+    appeal = client.post(
+        f"/v1/actions/{action['id']}/appeals", json={"message": "not us"}, headers=analyst
+    )
+    assert appeal.status_code == 201
+    decide = {"decision": "overturn", "reason": "verified ownership", "channel": "email"}
+    # The account has no email: the reinstatement notice cannot go, so nothing is decided.
+    refused = client.post(f"/v1/appeals/{appeal.json()['id']}/decide", json=decide, headers=lead)
+    assert refused.status_code == 400
+    assert "no email" in refused.json()["error"]["message"]
+    with workspace.store.transaction() as s:
+        s.add(
+            Account(
+                account_id="AP1",
+                first_seen=workspace.clock.now(),
+                last_seen=workspace.clock.now(),
+                event_count=0,
+                email="ops@ap1.example",
+            )
+        )
+    decided = client.post(f"/v1/appeals/{appeal.json()['id']}/decide", json=decide, headers=lead)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "overturned"
+    assert decided.json()["notice_id"] is not None
+    answer = client.post("/v1/decisions", content=message(1, account="AP1"), headers=ingest)
+    assert answer.json()["decision"] == "allow"

@@ -109,3 +109,18 @@ def test_notices_preview_blocks_until_filled(cli_env: dict[str, str]) -> None:
     assert "fill these placeholders before sending: threshold" in refused.output
     sent = ok("notices", "send", "1", "--to", "a@b.example", "--set", "threshold=0.1 %")
     assert "notice 1 queued by email to a@b.example" in sent
+
+
+def test_appeals_open_and_decide(cli_env: dict[str, str]) -> None:
+    ok("actions", "take", "AC1", "--kind", "suspend", "--reason", "r", "--as", "ana")
+    assert "appeal 1 open on action 1" in ok("appeals", "open", "1", "--message", "not us")
+    refused = runner.invoke(
+        app, ["appeals", "decide", "1", "--decision", "overturn", "--reason", "x", "--as", "ana"]
+    )
+    assert refused.exit_code == 1
+    assert "someone else" in refused.output
+    decided = ok(
+        "appeals", "decide", "1", "--decision", "uphold", "--reason", "kit", "--as", "lead"
+    )
+    assert "appeal 1 upheld" in decided
+    assert "AC1: suspended" in ok("actions", "status", "AC1")

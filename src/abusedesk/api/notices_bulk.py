@@ -1,5 +1,5 @@
-"""Notice and bulk-action routes: preview and send a notice; plan, approve, run, roll back and
-read a bulk job. Bulk selection over the API takes account lists and clusters; lake SQL
+"""Notice, bulk-action and appeal routes: preview and send a notice; plan, approve, run, roll
+back and read a bulk job; open, decide and list appeals. Bulk selection over the API takes account lists and clusters; lake SQL
 selection is on the CLI (`abusedesk bulk plan --sql`), where the sandbox's time limit applies."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from abusedesk.api.enforcement import allowed
 from abusedesk.api.responses import JSONBody
+from abusedesk.appeals.services import do_decide_appeal, do_open_appeal, list_appeals
 from abusedesk.auth.tokens import Principal
 from abusedesk.enforcement.bulk import (
     bulk_results,
@@ -25,7 +26,7 @@ from abusedesk.errors import InputError
 from abusedesk.notices.services import do_send_notice, draft_notice
 from abusedesk.workspace import Workspace
 
-router = APIRouter(tags=["notices", "bulk"])
+router = APIRouter(tags=["notices", "bulk", "appeals"])
 
 
 def _ws(request: Request) -> Workspace:
@@ -187,3 +188,64 @@ def rollback_bulk(
     )
     request.app.state.restrictions.invalidate()
     return JSONBody(job.to_json())
+
+
+class AppealBody(BaseModel):
+    message: str = Field(min_length=1, description="The customer's words.")
+
+
+class DecideBody(BaseModel):
+    decision: str = Field(description="uphold or overturn")
+    reason: str = Field(min_length=1)
+    channel: str = "email"
+
+
+@router.post(
+    "/v1/actions/{action_id}/appeals", status_code=201, summary="Open an appeal of an action"
+)
+def open_appeal(
+    request: Request,
+    action_id: int,
+    body: AppealBody,
+    principal: Annotated[Principal, allowed("cases:write")],
+) -> JSONBody:
+    appeal = do_open_appeal(
+        _ws(request).enforcement(),
+        action_id=action_id,
+        message=body.message,
+        channel="api",
+        actor=principal.name,
+    )
+    return JSONBody(appeal.to_json(), status_code=201)
+
+
+@router.post(
+    "/v1/appeals/{appeal_id}/decide",
+    summary="Uphold or overturn an appeal (not by who took the action)",
+)
+def decide_appeal(
+    request: Request,
+    appeal_id: int,
+    body: DecideBody,
+    principal: Annotated[Principal, allowed("actions:reverse")],
+) -> JSONBody:
+    ws = _ws(request)
+    appeal = do_decide_appeal(
+        ws.enforcement(),
+        ws.notice_renderer(),
+        appeal_id=appeal_id,
+        decision=body.decision,
+        actor=principal.name,
+        reason=body.reason,
+        channel=body.channel,
+    )
+    request.app.state.restrictions.invalidate()
+    return JSONBody(appeal.to_json())
+
+
+@router.get("/v1/appeals", summary="List appeals, newest first")
+def get_appeals(
+    request: Request, _p: Annotated[Principal, allowed("cases:read")], status: str | None = None
+) -> JSONBody:
+    rows = list_appeals(_ws(request).enforcement(), status=status)
+    return JSONBody({"appeals": [a.to_json() for a in rows]})

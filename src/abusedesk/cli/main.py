@@ -6,6 +6,7 @@ import typer
 
 from abusedesk import __version__
 from abusedesk.cli import actions as actions_cmd
+from abusedesk.cli import appeals as appeals_cmd
 from abusedesk.cli import backtest as backtest_cmd
 from abusedesk.cli import bulk as bulk_cmd
 from abusedesk.cli import cases as cases_cmd
@@ -48,6 +49,7 @@ app.add_typer(actions_cmd.app, name="actions")
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(bulk_cmd.app, name="bulk")
 app.add_typer(notices_cmd.app, name="notices")
+app.add_typer(appeals_cmd.app, name="appeals")
 
 
 @app.command("version")
