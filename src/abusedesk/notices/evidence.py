@@ -1,6 +1,7 @@
 """What a notice may say about the evidence, made safe to tell the customer.
 
-Metrics come from the features stored with the case's signals (value, window, sample size);
+Metrics come from the numeric features stored with the case's signals (value, window, sample
+size);
 example messages come from the caller with their recipients masked here. Nothing that names a
 complainant, a reporter or a spam trap is ever passed on: such keys are dropped, and addresses
 and numbers inside example texts are masked.
@@ -60,6 +61,10 @@ def metrics_from_features(features: Iterable[Mapping[str, Any]]) -> list[Metric]
         safe = {k: v for k, v in feats.items() if not _SECRET_KEY.search(k)}
         for name, value in safe.items():
             if name.startswith(_SAMPLE_PREFIXES) or name in found:
+                continue
+            # Measurements only: flags and labels (type, category, has_*) say nothing a
+            # customer can check against a threshold.
+            if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             match = _WINDOW.search(name)
             window = match.group(1) if match else None
