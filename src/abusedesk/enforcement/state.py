@@ -106,11 +106,17 @@ class RestrictionIndex:
         hits: list[Restriction] = []
         if self.blocked:
             hits.extend(self._blocked_entities(data, now))
-        for r in self.by_account.get(account_id or "", ()):
-            if r.kind in ("warn", "require_verification") or _expired(r, now):
-                continue
-            if _in_scope(r, data):
-                hits.append(r)
+        mine = [
+            r
+            for r in self.by_account.get(account_id or "", ())
+            if r.kind not in ("warn", "require_verification") and not _expired(r, now)
+        ]
+        # An account-wide block settles it: skip the scoped checks (a country scope classifies
+        # the destination number, tens of microseconds).
+        whole = [r for r in mine if r.scope == "account" and r.kind in BLOCKING]
+        if whole:
+            return min(whole, key=lambda r: _RANK.get(r.kind, len(_RANK)))
+        hits.extend(r for r in mine if _in_scope(r, data))
         if not hits:
             return None
         blocking = [r for r in hits if r.kind in BLOCKING]
