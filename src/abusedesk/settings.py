@@ -11,7 +11,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -151,6 +151,78 @@ class Settings(BaseSettings):
         "one per event of interest: WARNING and ERROR for problems (an event enrichment "
         "failed on, a failed write), INFO adds one line per ingest run and per batch that "
         "opened cases.",
+    )
+    policies_path: Path | None = Field(
+        default=None,
+        description="Policy catalogue (YAML) with the enforcement ladders. Unset: the shipped "
+        "catalogue (src/abusedesk/policies/default.yaml).",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Where the platform receives a webhook per action (POST, JSON, signed). "
+        "Unset: actions are recorded and no webhook is queued.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the HMAC-SHA256 webhook signature (docs/enforcement.md). "
+        "Required when ABUSEDESK_WEBHOOK_URL is set.",
+    )
+    outbox_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Delivery attempts before an outbox item goes to the dead letter.",
+    )
+    outbox_backoff_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Wait before the first retry; it doubles with every failed attempt, up to "
+        "one hour.",
+    )
+    outbox_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Outbox deliveries in flight at once per worker.",
+    )
+    outbox_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often the worker inside `abusedesk serve` looks for due deliveries and "
+        "for temporary actions to lift.",
+    )
+    enforcement_cache_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="The decision API reads active restrictions from memory and reloads them "
+        "this often (at once after a write through the same server).",
+    )
+    notice_templates_path: Path | None = Field(
+        default=None,
+        description="Folder of notice templates (<policy>/<action>.<part>.j2) searched before "
+        "the shipped ones.",
+    )
+    notice_appeal_days: int = Field(
+        default=21, ge=1, description="Days a notice gives the customer to appeal."
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server notices are sent through.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field(
+        default="trust-safety@abusedesk.invalid", description="From address of notices by email."
+    )
+    zendesk_url: str | None = Field(
+        default=None,
+        description="Zendesk base URL (https://<subdomain>.zendesk.com) for notices as tickets. "
+        "Unset: the zendesk channel is off.",
+    )
+    zendesk_email: str | None = Field(
+        default=None, description="Agent email of the Zendesk API token (Basic auth)."
+    )
+    zendesk_token: SecretStr | None = Field(default=None, description="Zendesk API token.")
+    bulk_approval_size: int = Field(
+        default=25,
+        ge=0,
+        description="Bulk jobs touching more accounts than this need approval by a second person.",
     )
 
     @field_validator("log_level")

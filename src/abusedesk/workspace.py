@@ -24,8 +24,12 @@ from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
+    from abusedesk.enforcement.delivery import Outbox
+    from abusedesk.enforcement.services import Enforcement
     from abusedesk.investigate.lake_reads import AccountLake
+    from abusedesk.notices.render import NoticeRenderer
     from abusedesk.pipeline.signals import DetectionConsumer
+    from abusedesk.policies.catalogue import Catalogue
 
 
 class Workspace:
@@ -105,6 +109,51 @@ class Workspace:
                 return reader.accounts_for_message_ids([message_id]).get(message_id)
 
         return ReportIntake(self.store, self.clock, self.desk, message_owner)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        from abusedesk.policies.catalogue import load_catalogue
+
+        return load_catalogue(self.settings.policies_path)
+
+    def enforcement(self) -> Enforcement:
+        from abusedesk.enforcement.services import Enforcement
+
+        url = self.settings.webhook_url
+        if url and self.settings.webhook_secret is None:
+            raise ConfigError("ABUSEDESK_WEBHOOK_URL is set but ABUSEDESK_WEBHOOK_SECRET is not")
+        return Enforcement(self.store, self.clock, self.catalogue, url)
+
+    def outbox(self) -> Outbox:
+        """The outbox worker with a channel for each destination configured."""
+        from abusedesk.enforcement.delivery import Channel, Outbox, WebhookChannel
+
+        s = self.settings
+        channels: dict[str, Channel] = {}
+        if s.webhook_secret is not None:
+            channels["webhook"] = WebhookChannel(s.webhook_secret.get_secret_value(), self.clock)
+        from abusedesk.notices.channels.smtp import SmtpChannel
+
+        channels["email"] = SmtpChannel(s.smtp_host, s.smtp_port, s.smtp_from)
+        if s.zendesk_url and s.zendesk_email and s.zendesk_token is not None:
+            from abusedesk.notices.channels.zendesk import ZendeskChannel
+
+            channels["zendesk"] = ZendeskChannel(
+                s.zendesk_url, s.zendesk_email, s.zendesk_token.get_secret_value()
+            )
+        return Outbox(
+            self.store,
+            self.clock,
+            channels,
+            max_attempts=s.outbox_max_attempts,
+            backoff_s=s.outbox_backoff_s,
+            concurrency=s.outbox_concurrency,
+        )
+
+    def notice_renderer(self) -> NoticeRenderer:
+        from abusedesk.notices.render import NoticeRenderer
+
+        return NoticeRenderer(self.settings.notice_templates_path)
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)

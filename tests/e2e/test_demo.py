@@ -32,6 +32,10 @@ def test_demo_finds_every_scenario_and_leaves_outliers_alone(
     assert "the simulator and the default playbook were written together" in " ".join(
         result.output.split()
     )
+    # Enforcement in dry run: the ladder's step on the P1 cases and one rendered notice.
+    assert "enforcement (dry run)" in result.output
+    assert "would suspend account" in result.output
+    assert "Subject: Action required: account suspended on account" in result.output
 
     home = tmp_path / "home" / "demo"
     with Workspace(Settings(home=home)) as ws:

@@ -19,12 +19,16 @@ from abusedesk.api.auth import TokenCache
 from abusedesk.api.cases import router as cases_router
 from abusedesk.api.decisions import DecisionLane, Decisions, SignalWriter
 from abusedesk.api.decisions import router as decisions_router
+from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
 from abusedesk.api.investigate import router as investigate_router
+from abusedesk.api.notices_bulk import router as notices_bulk_router
 from abusedesk.api.queues import router as queues_router
 from abusedesk.api.reports import router as reports_router
 from abusedesk.api.users import router as users_router
 from abusedesk.detection.engine import DetectionEngine
+from abusedesk.enforcement.state import RestrictionCache
+from abusedesk.enforcement.worker import enforcement_worker
 from abusedesk.enrich import warm_up
 from abusedesk.logs import configure
 from abusedesk.workspace import Workspace
@@ -66,20 +70,30 @@ def create_app(
     *,
     consumers: list[Any] | None = None,
     engine: DetectionEngine | None = None,
+    worker: bool = False,
 ) -> DeskAPI:
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
-    decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
+    decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions.
+    With `worker`, a thread lifts expired actions and delivers the outbox (`abusedesk serve`)."""
     configure(ws.settings.log_level)
     detection = engine or ws.detection_engine()
     # Load the enrichment tables now, not on the first request (about 0.4 s).
     warm_up()
     writer = SignalWriter(ws.detection_consumer(detection))
+    restrictions = RestrictionCache(ws.store, every_s=ws.settings.enforcement_cache_s)
+    loop = (
+        enforcement_worker(ws.enforcement, ws.outbox, every_s=ws.settings.outbox_interval_s)
+        if worker
+        else None
+    )
     token_cache = TokenCache(ws.settings.api_auth_cache_s)
-    decisions = Decisions(ws, detection, token_cache, writer)
+    decisions = Decisions(ws, detection, token_cache, writer, restrictions)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_young_gc_only())
+        if loop is not None:
+            loop.start()
         try:
             yield
         finally:
@@ -88,6 +102,9 @@ def create_app(
             gc.enable()
             decisions.close()
             writer.close()
+            restrictions.close()
+            if loop is not None:
+                loop.stop()
 
     app = DeskAPI(
         title="abusedesk",
@@ -97,6 +114,7 @@ def create_app(
     )
     app.state.engine = detection
     app.state.signal_writer = writer
+    app.state.restrictions = restrictions
     app.state.workspace = ws
     app.state.token_cache = token_cache
     app.state.decisions = decisions
@@ -118,6 +136,8 @@ def create_app(
     app.include_router(reports_router)
     app.include_router(investigate_router)
     app.include_router(users_router)
+    app.include_router(enforcement_router)
+    app.include_router(notices_bulk_router)
     check_routes(app)
     app.lane = DecisionLane(decisions)
     return app

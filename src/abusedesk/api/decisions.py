@@ -33,6 +33,7 @@ from abusedesk.api.auth import TokenCache, check, principal_of, require
 from abusedesk.api.errors import error_body
 from abusedesk.api.offloop import OffLoopEvaluator
 from abusedesk.detection.engine import DetectionEngine, Verdict
+from abusedesk.enforcement.state import RestrictionCache, honour
 from abusedesk.errors import AbusedeskError, FormatError, InputError, LimitError
 from abusedesk.events.decode import decode_line
 from abusedesk.events.schema import Event, EventInvalid, validate_event
@@ -122,11 +123,13 @@ class Decisions:
         engine: DetectionEngine,
         tokens: TokenCache,
         writer: SignalWriter | None,
+        restrictions: RestrictionCache | None = None,
     ) -> None:
         self.ws = ws
         self.engine = engine
         self.tokens = tokens
         self.writer = writer
+        self.restrictions = restrictions
         # Network state is evaluated off the event loop; in-process state in it.
         self.offloop = None if engine.state_in_process else OffLoopEvaluator(engine)
 
@@ -141,7 +144,12 @@ class Decisions:
             verdict = await self.offloop.evaluate(event)
         if self.writer is not None:
             self.writer.submit(verdict)
-        return orjson.dumps(verdict.to_api(), option=orjson.OPT_NON_STR_KEYS)
+        answer = verdict.to_api()
+        if self.restrictions is not None:
+            # Actions in force win over the rules: one dict lookup in the in-memory index.
+            held = self.restrictions.index.check(event.account_id, event.data, self.ws.clock.now())
+            answer = honour(answer, held)
+        return orjson.dumps(answer, option=orjson.OPT_NON_STR_KEYS)
 
     def close(self) -> None:
         if self.offloop is not None:
@@ -244,8 +252,10 @@ def _bearer(header: str) -> str | None:
         "verdict of the live rules that matched (allow, review, hold, block), a score in [0, 1], "
         "every matching rule (shadow ones too, marked), and the non-NULL values of the features "
         "the rules for the event's type read. Feature state is updated with the event; signals "
-        "and cases for matches are recorded in the background. Needs a token with "
-        "decisions:write."
+        "and cases for matches are recorded in the background. An action in force on the "
+        "account or entity wins: `block` for a suspended, terminated, paused or blocked scope, "
+        "`throttle` with `rate_per_min` for a throttle (unless a rule blocks or holds), and "
+        "`enforcement` names the action."
     ),
 )
 async def post_decision(request: Request) -> Response:

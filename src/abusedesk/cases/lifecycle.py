@@ -51,6 +51,7 @@ def open_case(session: Session, desk: Desk, facts: CaseFacts, now: datetime) -> 
             Case.account_id == facts.account_id,
             Case.policy == facts.policy,
             Case.status.in_(OPEN_STATES),
+            Case.source != "appeal",
         )
         .order_by(Case.id)
         .limit(1)

@@ -24,7 +24,8 @@ LEGACY_RESOLUTIONS: Final = {
     "duplicate": "duplicate",
 }
 PRIORITIES: Final = ("P1", "P2", "P3", "P4")
-SOURCES: Final = ("detection", "report", "manual")
+# An appeal case is worked beside the case it appeals, never as "the" open case of its policy.
+SOURCES: Final = ("detection", "report", "manual", "appeal")
 
 
 def resolution_named(name: str) -> str | None:

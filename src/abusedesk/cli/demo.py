@@ -13,12 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from abusedesk.auth.tokens import do_create_token
+from abusedesk.cases.services import list_cases
 from abusedesk.cli.context import workspace
 from abusedesk.cli.detect import print_detection
 from abusedesk.cli.evaluate import evaluate_store
 from abusedesk.cli.ingest import print_summary
 from abusedesk.cli.output import err, handles_errors, out
 from abusedesk.detection.engine import DetectionEngine
+from abusedesk.enforcement.kinds import ActionRequest
+from abusedesk.notices.dry_run import dry_run
 from abusedesk.settings import Settings
 from abusedesk.sim.evaluate import render_text
 from abusedesk.sim.generator import generate
@@ -77,11 +80,47 @@ def demo(
         out.print()
         out.print(render_text(report), markup=False)
         out.print(SCORE_CAVEAT)
+        _enforce_dry_run(ws)
         out.print(f"\n[bold]ready in {time.perf_counter() - started:.0f} s[/]")
         if no_serve:
             return
         token, _ = do_create_token(ws.store, ws.clock, name="demo", role="admin", actor="demo")
         _serve(ws, token, port, consumer.engine)
+
+
+def _enforce_dry_run(ws: Workspace, limit: int = 10) -> None:
+    """The ladder's proposed action on each P1 case, taken in a dry run, and one notice."""
+    p1 = [c for c in list_cases(ws.store, status="open") if c.priority == "P1"]
+    requests = [
+        ActionRequest(
+            account_id=c.account_id,
+            actor="demo",
+            reason=f"case {c.case_id}: {c.title}",
+            policy=c.policy,
+            case_id=c.case_id,
+        )
+        for c in p1[:limit]
+    ]
+    out.print(
+        f"\n[bold]enforcement (dry run)[/]: the ladder's step on {len(requests)} of "
+        f"{len(p1)} P1 cases; nothing is stored or sent"
+    )
+    results = dry_run(ws.enforcement(), ws.notice_renderer(), requests)
+    for r in results:
+        if r.action is None:
+            out.print(f"  case {r.request.case_id} {r.request.account_id}: refused: {r.error}")
+            continue
+        a = r.action
+        until = f" until {a['expires_at']}" if a["expires_at"] else ""
+        out.print(
+            f"  case {r.request.case_id} {a['account_id']} ({a['policy']}): would "
+            f"{a['kind']} {a['scope']}{until}; webhook to the platform"
+        )
+    first = next((r for r in results if r.notice is not None), None)
+    if first is not None and first.notice is not None:
+        out.print(f"\n[bold]notice to {first.request.account_id}[/] (preview)")
+        out.print(f"Subject: {first.notice.subject}\n", markup=False)
+        out.print(first.notice.text, markup=False)
 
 
 def _labels(by_label: dict[str, int]) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 from abusedesk import __version__
+from abusedesk.cli import actions as actions_cmd
+from abusedesk.cli import appeals as appeals_cmd
 from abusedesk.cli import backtest as backtest_cmd
+from abusedesk.cli import bulk as bulk_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
 from abusedesk.cli import demo as demo_cmd
@@ -14,6 +17,9 @@ from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import investigate as investigate_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import notices as notices_cmd
+from abusedesk.cli import outbox as outbox_cmd
+from abusedesk.cli import policies as policies_cmd
 from abusedesk.cli import queues as queues_cmd
 from abusedesk.cli import rules as rules_cmd
 from abusedesk.cli import serve as serve_cmd
@@ -45,6 +51,12 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")
+app.add_typer(policies_cmd.app, name="policies")
+app.add_typer(actions_cmd.app, name="actions")
+app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(bulk_cmd.app, name="bulk")
+app.add_typer(notices_cmd.app, name="notices")
+app.add_typer(appeals_cmd.app, name="appeals")
 
 
 @app.command("version")

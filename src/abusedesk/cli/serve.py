@@ -25,8 +25,9 @@ def serve(
     # httptools and uvloop (dependencies) cost about half what h11 and asyncio's own loop do
     # per request; "auto" falls back to those where they are missing. No access log: a line
     # per decision would cost more than the decision.
+    # The server also lifts expired actions and delivers the outbox, in a thread.
     uvicorn.run(
-        create_app(ws),
+        create_app(ws, worker=True),
         host=bind_host,
         port=bind_port,
         log_level="warning",

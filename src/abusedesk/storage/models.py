@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -277,14 +278,20 @@ class CaseEvidence(Base):
 
 
 class Action(Base):
+    """An enforcement action (enforcement/services.py is its one writer).
+
+    status: active (in force), done (one-shot: warn, reinstate, reversal), expired (a temporary
+    action that lifted itself), reversed (lifted by `reversed_by_id`, a reversal or reinstate).
+    """
+
     __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_expires_at", "status", "expires_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(128), index=True)
     case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
-    kind: Mapped[str] = mapped_column(
-        String(32)
-    )  # warn, throttle, pause, suspend, terminate, block
+    # warn, throttle, pause, suspend, terminate, block, require_verification, reinstate, reversal
+    kind: Mapped[str] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(32), default="account")
     target: Mapped[str | None] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -294,6 +301,13 @@ class Action(Base):
     reversed_at: Mapped[datetime | None] = mapped_column(_tz())
     reversed_by: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    policy: Mapped[str | None] = mapped_column(String(128))
+    rate_per_min: Mapped[float | None] = mapped_column(Float)
+    expires_at: Mapped[datetime | None] = mapped_column(_tz())
+    reverses_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("actions.id"))
+    reversed_by_id: Mapped[int | None] = mapped_column(BigInteger)
+    bulk_job_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Notice(Base):
@@ -311,6 +325,98 @@ class Notice(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     created_at: Mapped[datetime] = mapped_column(_tz())
     sent_at: Mapped[datetime | None] = mapped_column(_tz())
+    html: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class OutboxItem(Base):
+    """Something to deliver outside (a webhook, a notice): retried with backoff until delivered
+    or dead. `delivery_id` is sent along so receivers drop repeats."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # webhook, email, zendesk
+    destination: Mapped[str] = mapped_column(String(1024))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(_tz())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    delivered_at: Mapped[datetime | None] = mapped_column(_tz())
+    action_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    notice_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class OutboxAttempt(Base):
+    """The delivery log: one row per attempt."""
+
+    __tablename__ = "outbox_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("outbox.id"), index=True)
+    ts: Mapped[datetime] = mapped_column(_tz())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BulkJob(Base):
+    """A bulk action: planned (dry run), approved, run, perhaps rolled back."""
+
+    __tablename__ = "bulk_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # planned, approved, running, done, rolled_back
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    selector: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    policy: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str | None] = mapped_column(String(32))  # None: each account's ladder proposal
+    reason: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    planned_by: Mapped[str] = mapped_column(String(128))
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(_tz())
+    finished_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
+class BulkItem(Base):
+    __tablename__ = "bulk_items"
+    __table_args__ = (UniqueConstraint("job_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bulk_jobs.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    proposed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned, done, failed
+    action_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Appeal(Base):
+    """A customer's appeal of an action, worked as its own case (queue "appeals")."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("actions.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(128))
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # api, cli, email
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, upheld, overturned
+    opened_at: Mapped[datetime] = mapped_column(_tz())
+    opened_by: Mapped[str] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(_tz())
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    reversal_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Report(Base):
