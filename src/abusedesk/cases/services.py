@@ -1,9 +1,10 @@
 """Signals in, cases out: the one write path for what detection finds.
 
 `do_record_signals` runs one transaction: it stores new signals (a rule matches an event once,
-however often detection runs), adds repeat hits to earlier signals, and for live rules opens a
-case per account and policy or attaches the signal to the open one, with a timeline entry and
-an audit row for every case it opens.
+however often detection runs), adds repeat hits to earlier signals, and for signals that carry
+a case call (the account cleared the pack's case bar: detection/case_bar.py) opens a case per
+account and policy or attaches the signal to the open one, with the call's priority and risk
+score, a timeline entry and an audit row for every case it opens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from abusedesk.cases.sla import due, more_severe, more_urgent
 from abusedesk.clock import Clock
+from abusedesk.detection.case_bar import CaseCall
 from abusedesk.detection.spec import RuleSpec
 from abusedesk.storage.audit import write_audit
 from abusedesk.storage.db import Store
@@ -38,6 +40,7 @@ class SignalDraft:
     features: dict[str, Any]
     hits: int = 1
     last_hit_at: datetime | None = None
+    case_call: CaseCall | None = None  # the account-level decision: open or add to a case
 
 
 @dataclass(slots=True)
@@ -91,7 +94,7 @@ def do_record_signals(
             )
             session.add(signal)
             result.signals += 1
-            if draft.rule.mode == "live" and draft.rule.case is not None and draft.account_id:
+            if draft.case_call is not None and draft.account_id:
                 by_case.setdefault((draft.account_id, draft.rule.policy), []).append(
                     (draft, signal)
                 )
@@ -113,6 +116,7 @@ def do_record_signals(
                         "policy": policy,
                         "queue": case.queue,
                         "priority": case.priority,
+                        "risk_score": case.risk_score,
                     },
                 )
             else:
@@ -185,6 +189,8 @@ def _case_for(
     now: datetime,
 ) -> tuple[Case, bool]:
     rules = [draft.rule for draft, _ in items]
+    calls = [draft.case_call for draft, _ in items if draft.case_call is not None]
+    call = max(calls, key=lambda c: c.score)
     first_ts = min(draft.event_ts for draft, _ in items)
     last_ts = max(draft.event_ts for draft, _ in items)
     case = session.execute(
@@ -195,13 +201,11 @@ def _case_for(
     ).scalar_one_or_none()
     opened = case is None
     if case is None:
-        routing = rules[0].case
-        assert routing is not None
         case = Case(
             account_id=account_id,
             policy=policy,
-            queue=routing.queue,
-            priority=routing.priority,
+            queue=call.queue,
+            priority=call.priority,
             status="open",
             title=f"{policy}: {rules[0].description}"[:512],
             rules=[],
@@ -211,7 +215,9 @@ def _case_for(
             updated_at=now,
             first_signal_at=first_ts,
             last_signal_at=last_ts,
-            sla_due_at=due(routing.priority, now),
+            sla_due_at=due(call.priority, now),
+            risk_score=call.score,
+            risk=call.risk_json(),
         )
         session.add(case)
         session.flush()
@@ -221,17 +227,24 @@ def _case_for(
                 ts=now,
                 kind="opened",
                 actor=f"rule:{rules[0].id}",
-                body={"policy": policy, "queue": case.queue, "priority": case.priority},
+                body={
+                    "policy": policy,
+                    "queue": case.queue,
+                    "priority": case.priority,
+                    "bar": call.reason,
+                    "risk": call.risk_json(),
+                },
             )
         )
     names = list(case.rules)
     for rule in rules:
         if rule.id not in names:
             names.append(rule.id)
-        if rule.case is not None:
-            case.priority = more_urgent(case.priority, rule.case.priority)
         case.severity = more_severe(case.severity, rule.severity)
     case.rules = names
+    # The priority follows the account's risk score (risk.py): it rises with the score.
+    case.priority = more_urgent(case.priority, call.priority)
+    case.risk_score, case.risk = call.score, call.risk_json()
     case.signal_count += len(items)
     case.first_signal_at = min(case.first_signal_at, first_ts)
     case.last_signal_at = max(case.last_signal_at, last_ts)
@@ -269,6 +282,8 @@ class CaseRow:
     sla_due_at: datetime | None
     signal_count: int
     rules: list[str]
+    risk_score: float | None = None
+    risk: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -286,6 +301,8 @@ class CaseRow:
             "sla_due_at": self.sla_due_at.isoformat() if self.sla_due_at else None,
             "signal_count": self.signal_count,
             "rules": self.rules,
+            "risk_score": self.risk_score,
+            "risk": self.risk,
         }
 
 
@@ -327,6 +344,8 @@ def list_cases(
             c.sla_due_at,
             c.signal_count,
             list(c.rules),
+            c.risk_score,
+            dict(c.risk) if c.risk else None,
         )
         for c in cases
     ]

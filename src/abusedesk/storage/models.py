@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -210,6 +211,10 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))  # confirmed, false_positive, ...
     assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
     sla_due_at: Mapped[datetime | None] = mapped_column(_tz())
+    # The account's risk score on the policy when the case last grew, and its contributions
+    # ({"score": s, "contributions": {rule id: share}}; detection/risk.py).
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CaseEvent(Base):
