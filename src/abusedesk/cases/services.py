@@ -190,7 +190,9 @@ def _case_for(
 ) -> tuple[Case, bool]:
     rules = [draft.rule for draft, _ in items]
     calls = [draft.case_call for draft, _ in items if draft.case_call is not None]
-    call = max(calls, key=lambda c: c.score)
+    # The call that opened the case if it is in this batch (its score is the one at opening),
+    # else the strongest: the case's priority only rises.
+    call = next((c for c in calls if c.opened), None) or max(calls, key=lambda c: c.score)
     first_ts = min(draft.event_ts for draft, _ in items)
     last_ts = max(draft.event_ts for draft, _ in items)
     case = session.execute(

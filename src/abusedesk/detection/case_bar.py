@@ -21,7 +21,7 @@ restarts empty after a restart, while an already open case keeps collecting sign
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,36 +66,46 @@ class _Account:
 
 
 class AccountCases:
-    """Feed every live match in time order; get a `CaseCall` when a case opens or grows."""
+    """Feed every event's matches in time order; get a `CaseCall` when a case opens or grows."""
 
     def __init__(self) -> None:
         self._accounts: dict[str, _Account] = {}
 
     def observe(
-        self, rule: RuleSpec, account_id: str | None, ts: datetime, row: Mapping[str, Any]
-    ) -> CaseCall | None:
-        routing = rule.case
-        if rule.mode != "live" or routing is None or not account_id:
-            return None
+        self, rules: Sequence[RuleSpec], account_id: str | None, ts: datetime,
+        row: Mapping[str, Any],
+    ) -> list[CaseCall | None]:  # fmt: skip
+        """All the rules one event matched, at once: every match counts into the score before
+        any bar is judged, so the order rules are listed in changes nothing. One entry per
+        rule: the call, or None (not live, no case routing, or the bar not cleared)."""
+        if not account_id:
+            return [None] * len(rules)
         t = ts.timestamp()
         acct = self._accounts.get(account_id)
         if acct is None:
             acct = self._accounts[account_id] = _Account()
-        risk = acct.risk.get(rule.policy)
-        if risk is None:
-            risk = acct.risk[rule.policy] = PolicyRisk()
-        risk.add(rule, t)
-        bar = routing.bar
-        trail = acct.trails.get(rule.id)
-        if trail is None:
-            trail = acct.trails[rule.id] = _RuleTrail()
-        _remember(trail, bar, t, row)
+        live = [r for r in rules if r.mode == "live" and r.case is not None]
+        for rule in live:
+            risk = acct.risk.get(rule.policy)
+            if risk is None:
+                risk = acct.risk[rule.policy] = PolicyRisk()
+            risk.add(rule, t)
+            trail = acct.trails.get(rule.id)
+            if trail is None:
+                trail = acct.trails[rule.id] = _RuleTrail()
+            _remember(trail, rule.case.bar if rule.case else CaseBar(), t, row)
+        return [self._call(acct, rule, account_id, t) if rule in live else None for rule in rules]
+
+    def _call(self, acct: _Account, rule: RuleSpec, account_id: str, t: float) -> CaseCall | None:
+        routing = rule.case
+        assert routing is not None
+        risk = acct.risk[rule.policy]
         score = risk.score(t)
         queue = acct.opened.get(rule.policy)
         opened = False
         reason = ""
         if queue is None:
-            reason = cleared(bar, trail, score)
+            reason = cleared(routing.bar, acct.trails[rule.id], score)
             if not reason:
                 return None
             queue = acct.opened[rule.policy] = routing.queue

@@ -74,11 +74,11 @@ class DetectionConsumer:
         stats.events += 1
         stats.decisions[verdict.decision] += 1
         event = verdict.event
-        for rule in verdict.matched:
+        calls = self.cases.observe(verdict.matched, event.account_id, event.ts, verdict.row)
+        for rule, call in zip(verdict.matched, calls, strict=True):
             stats.matches += 1
             stats.by_rule[rule.id] += 1
             key = (event.account_id or "", rule.id)
-            call = self.cases.observe(rule, event.account_id, event.ts, verdict.row)
             last = self._last.get(key)
             if (
                 (call is None or not call.opened)

@@ -46,6 +46,7 @@ class SeedResult:
     seed: int
     variety: str
     report: EvalReport
+    cases: tuple[CaseSummary, ...]
 
 
 @dataclass(slots=True)
@@ -73,8 +74,8 @@ def run_seed(
         for line in fh:
             event = validate_event(orjson.loads(line))
             verdict = engine.evaluate(event)
-            for rule in verdict.matched:
-                call = bar.observe(rule, event.account_id, event.ts, verdict.row)
+            calls = bar.observe(verdict.matched, event.account_id, event.ts, verdict.row)
+            for rule, call in zip(verdict.matched, calls, strict=True):
                 if call is None:
                     continue
                 key = (call.account_id, call.policy)
@@ -97,7 +98,7 @@ def run_seed(
         for (account, policy), case in sorted(cases.items())
     ]
     report = evaluate_detection(labels, truth, flagged, summaries, days)
-    return SeedResult(seed, variety, report)
+    return SeedResult(seed, variety, report, tuple(summaries))
 
 
 def run_seeds(

@@ -84,8 +84,8 @@ def run_case_test(spec: RuleSpec, test: CaseTest) -> TestOutcome:
     cases = AccountCases()
     opened = False
     for offset, values in sorted(test.matches, key=lambda m: m[0]):
-        call = cases.observe(
-            live, CASE_TEST_ACCOUNT, CASE_TEST_START + timedelta(seconds=offset), values
+        [call] = cases.observe(
+            [live], CASE_TEST_ACCOUNT, CASE_TEST_START + timedelta(seconds=offset), values
         )
         opened = opened or (call is not None and call.opened)
     expect: Literal["match", "no_match"] = "match" if test.expect == "open" else "no_match"
