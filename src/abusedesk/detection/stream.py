@@ -88,8 +88,8 @@ class DetectionConsumer:
                 if last.draft is not None:
                     last.draft.hits += 1
                     last.draft.last_hit_at = event.ts
-                    if call is not None:
-                        last.draft.case_call = call
+                    if call is not None and last.draft.case_call is None:
+                        last.draft.case_call = call  # keeps the call that opened the case
                 else:
                     update = self._hits.get(key)
                     if update is None:
