@@ -78,7 +78,7 @@ class AccountCases:
         """All the rules one event matched, at once: every match counts into the score before
         any bar is judged, so the order rules are listed in changes nothing. One entry per
         rule: the call, or None (not live, no case routing, or the bar not cleared)."""
-        if not account_id:
+        if not account_id or not rules:
             return [None] * len(rules)
         t = ts.timestamp()
         acct = self._accounts.get(account_id)

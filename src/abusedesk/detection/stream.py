@@ -73,6 +73,8 @@ class DetectionConsumer:
         stats = self.stats
         stats.events += 1
         stats.decisions[verdict.decision] += 1
+        if not verdict.matched:  # most events: nothing for the case bar either
+            return
         event = verdict.event
         calls = self.cases.observe(verdict.matched, event.account_id, event.ts, verdict.row)
         for rule, call in zip(verdict.matched, calls, strict=True):
