@@ -190,9 +190,10 @@ def _case_for(
 ) -> tuple[Case, bool]:
     rules = [draft.rule for draft, _ in items]
     calls = [draft.case_call for draft, _ in items if draft.case_call is not None]
-    # The call that opened the case if it is in this batch (its score is the one at opening),
-    # else the strongest: the case's priority only rises.
-    call = next((c for c in calls if c.opened), None) or max(calls, key=lambda c: c.score)
+    # The call that opened the case if it is in this batch (its score is the one at opening);
+    # the case keeps the latest score, and its priority only rises.
+    latest = calls[-1]
+    call = next((c for c in calls if c.opened), latest)
     first_ts = min(draft.event_ts for draft, _ in items)
     last_ts = max(draft.event_ts for draft, _ in items)
     case = session.execute(
@@ -245,8 +246,9 @@ def _case_for(
         case.severity = more_severe(case.severity, rule.severity)
     case.rules = names
     # The priority follows the account's risk score (risk.py): it rises with the score.
-    case.priority = more_urgent(case.priority, call.priority)
-    case.risk_score, case.risk = call.score, call.risk_json()
+    for each in calls:
+        case.priority = more_urgent(case.priority, each.priority)
+    case.risk_score, case.risk = latest.score, latest.risk_json()
     case.signal_count += len(items)
     case.first_signal_at = min(case.first_signal_at, first_ts)
     case.last_signal_at = max(case.last_signal_at, last_ts)
