@@ -15,7 +15,6 @@ from abusedesk.clock import FixedClock
 from abusedesk.detection.backtest import ENGINE_STATE, run_backtest
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
-from abusedesk.detection.spec import CaseBar
 from abusedesk.detection.stream import DetectionConsumer
 from abusedesk.events.schema import Event, validate_event
 from abusedesk.sim.generator import generate
@@ -69,23 +68,3 @@ def test_streaming_backtest_and_sweep_open_the_same_cases(
     assert swept.report.desk is not None
     in_sweep = {(c.account_id, c.policy) for c in swept.cases if c.policy not in skip}
     assert in_sweep == set(streamed)
-
-
-def test_the_playbook_bars_hold_back_some_accounts(sim_run: tuple[Path, list[Event]]) -> None:
-    """On this traffic some live rule with a bar matches an account that gets no case of its
-    policy: the verdict is given, the case is not opened."""
-    _, events = sim_run
-    pack = CompiledPack.load(default_pack_path())
-    report = run_backtest(pack, events)
-    with_case = {(c.account_id, c.policy) for c in report.cases}
-    barred = {
-        r.spec.id for r in pack.rules if r.spec.case is not None and r.spec.case.bar != CaseBar()
-    }
-    held = [
-        (result.rule_id, account)
-        for result in report.rules
-        if result.rule_id in barred and result.mode == "live"
-        for account in result.matched_accounts
-        if (account, result.policy) not in with_case
-    ]
-    assert held
