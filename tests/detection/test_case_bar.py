@@ -161,6 +161,8 @@ def test_the_pack_declares_the_bar_and_its_tests_run() -> None:
         ("within: 12h", "within: 12x"),
         ("matches: 3,", "matchez: 3,"),
         ("expect: open", "expect: maybe"),
+        ("distinct: {to: 2}", "distinct: {tooo: 2}"),
+        ("{at: 0m, to: a}", "{at: 0m, to: a, country: US}"),
     ],
 )
 def test_a_bad_bar_is_a_lint_error(old: str, new: str) -> None:
