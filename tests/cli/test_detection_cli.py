@@ -67,7 +67,12 @@ def test_ingest_detects_and_cases_can_be_listed_closed_and_evaluated(tmp_path: P
     assert required <= case.keys()
     assert case["account_id"] == "ACpump"
     assert case["queue"] == "fraud"
-    assert case["priority"] == "P1"
+    # The priority follows the account's risk score (P1 from 0.8), under the pack's P1 ceiling;
+    # the score and each rule's share are on the case.
+    assert case["risk"]["score"] == case["risk_score"]
+    assert set(case["risk"]["contributions"]) == set(case["rules"])
+    assert case["risk_score"] >= 0.7
+    assert case["priority"] == ("P1" if case["risk_score"] >= 0.8 else "P2")
 
     again = runner.invoke(app, ["detect", "--json"])
     assert again.exit_code == 0

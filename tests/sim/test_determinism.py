@@ -21,7 +21,7 @@ def _bytes(out: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_identical_files(tmp_path: Path, small_run: Run) -> None:
-    generate(tmp_path, days=1, seed=7, scale=0.2)  # the arguments of `small_run`
+    generate(tmp_path, days=1, seed=7, scale=0.2, variety="low")  # as `small_run`
     assert _bytes(tmp_path) == _bytes(small_run.out_dir)
 
 
@@ -45,7 +45,7 @@ def test_dropping_a_scenario_leaves_every_other_account_unchanged(
     tmp_path: Path, small_run: Run
 ) -> None:
     fewer = {name: None for name in REGISTRY if name != "snowshoe"}
-    generate(tmp_path, days=1, seed=7, scale=0.2, scenarios=fewer)
+    generate(tmp_path, days=1, seed=7, scale=0.2, scenarios=fewer, variety="low")
     full, part = _per_account(small_run.out_dir), _per_account(tmp_path)
     labels = orjson.loads((small_run.out_dir / "labels.json").read_bytes())
     snowshoe = {a for a, label in labels.items() if label == "snowshoe"}

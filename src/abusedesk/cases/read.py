@@ -50,6 +50,9 @@ class CaseRow:
     split_from: int | None
     reopened_from: int | None
     escalations: int
+    # The account's risk score on the policy and each rule's share (detection/risk.py).
+    risk_score: float | None = None
+    risk: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, c: Case) -> CaseRow:
@@ -80,6 +83,8 @@ class CaseRow:
             c.split_from_id,
             c.reopened_from_id,
             c.escalations,
+            c.risk_score,
+            dict(c.risk) if c.risk else None,
         )
 
     def to_json(self) -> dict[str, Any]:

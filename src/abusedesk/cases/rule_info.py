@@ -8,6 +8,7 @@ another source (a model, a manual flag, an import) can open a case the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +33,26 @@ class RuleInfo:
     mode: str = "live"
     case: Routing | None = Routing()
     when: str = ""
+
+
+class CaseCallInfo(Protocol):
+    """What the case layer reads of detection's account-level decision (detection/case_bar.py
+    `CaseCall`): the queue and priority it asks for, the account's risk score with each rule's
+    share, whether this match cleared the bar, and why."""
+
+    @property
+    def queue(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def opened(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    def risk_json(self) -> dict[str, Any]: ...

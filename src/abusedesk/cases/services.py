@@ -1,11 +1,12 @@
 """Signals in, cases out: the one write path for what detection finds.
 
 `do_record_signals` runs one transaction: it stores new signals (a rule matches an event once,
-however often detection runs), adds repeat hits to earlier signals, and for live rules opens a
-case per account and policy or attaches the signal to the open one (cases/lifecycle.py routes it
-to a queue and sets its SLA clocks), freezing what tripped each rule as evidence, with a
-timeline entry and an audit row for every case it opens. The rest of the case work lives beside
-it: lifecycle, assignment, notes, evidence, merge, reports and read.
+however often detection runs), adds repeat hits to earlier signals, and for signals that carry
+a case call (the account cleared the pack's case bar: detection/case_bar.py) opens a case per
+account and policy or attaches the signal to the open one (cases/lifecycle.py routes it to a
+queue and sets its SLA clocks), with the call's priority and risk score, freezing what tripped
+each rule as evidence, with a timeline entry and an audit row for every case it opens. The rest
+of the case work lives beside it: lifecycle, assignment, notes, evidence, merge, reports, read.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from abusedesk.cases.desk import Desk, default_desk
 from abusedesk.cases.evidence import freeze_signal
 from abusedesk.cases.lifecycle import CaseFacts, case_for, do_close_case
 from abusedesk.cases.read import CaseRow, list_cases
-from abusedesk.cases.rule_info import RuleInfo
+from abusedesk.cases.rule_info import CaseCallInfo, RuleInfo
 from abusedesk.cases.sla import clocks, more_severe, more_urgent
 from abusedesk.clock import Clock
 from abusedesk.storage.db import Store
@@ -41,6 +42,7 @@ class SignalDraft:
     features: dict[str, Any]
     hits: int = 1
     last_hit_at: datetime | None = None
+    case_call: CaseCallInfo | None = None  # the account-level decision: open or add to a case
 
 
 @dataclass(slots=True)
@@ -100,7 +102,7 @@ def do_record_signals(
             )
             session.add(signal)
             result.signals += 1
-            if draft.rule.mode == "live" and draft.rule.case is not None and draft.account_id:
+            if draft.case_call is not None and draft.account_id:
                 by_case.setdefault((draft.account_id, draft.rule.policy), []).append(
                     (draft, signal)
                 )
@@ -181,20 +183,24 @@ def _case_for(
 ) -> tuple[Case, bool]:
     account_id, policy = key
     rules = [draft.rule for draft, _ in items]
+    calls = [draft.case_call for draft, _ in items if draft.case_call is not None]
+    # The call that opened the case if it is in this batch (its score is the one at opening);
+    # the case keeps the latest score, and its priority only rises.
+    latest = calls[-1]
+    call = next((c for c in calls if c.opened), latest)
     first_ts = min(draft.event_ts for draft, _ in items)
     last_ts = max(draft.event_ts for draft, _ in items)
-    routing = rules[0].case
-    assert routing is not None
     facts = CaseFacts(
         account_id=account_id,
         policy=policy,
         severity=rules[0].severity,
-        priority=routing.priority,
+        priority=call.priority,
         source="detection",
         title=f"{policy}: {rules[0].description}",
-        suggested_queue=routing.queue,
+        suggested_queue=call.queue,
         first_seen=first_ts,
         last_seen=last_ts,
+        extra={"bar": call.reason, "risk": call.risk_json()},
     )
     case, opened = case_for(
         session, clock, desk, facts, actor=f"rule:{rules[0].id}", reason=rules[0].description
@@ -204,16 +210,18 @@ def _case_for(
     for rule in rules:
         if rule.id not in names:
             names.append(rule.id)
-        if rule.case is not None:
-            priority = more_urgent(priority, rule.case.priority)
         case.severity = more_severe(case.severity, rule.severity)
     case.rules = names
+    # The priority follows the account's risk score (detection/risk.py): it only rises.
+    for each in calls:
+        priority = more_urgent(priority, each.priority)
+    case.risk_score, case.risk = latest.score, latest.risk_json()
     case.signal_count += len(items)
     case.first_signal_at = min(case.first_signal_at, first_ts)
     case.last_signal_at = max(case.last_signal_at, last_ts)
     case.updated_at = clock.now()
     if priority != case.priority:
-        # A more urgent rule tightens the clocks, counted from when the case opened.
+        # A higher score tightens the clocks, counted from when the case opened.
         case.priority = priority
         if case.queue in desk.queues.queues:
             first_due, resolution_due = clocks(

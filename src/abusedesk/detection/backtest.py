@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
 
+from abusedesk.detection.case_bar import AccountCases, CaseCall
 from abusedesk.detection.features.backtest_sql import feature_sql
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.rules.transpile import to_duckdb_sql
@@ -68,6 +69,7 @@ class RuleResult:
     precision: float | None = None
     decided: int = 0
     note: str | None = None
+    cases_opened: int = 0  # cases whose bar this rule's match cleared (case_bar.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class RuleResult:
             "by_day": {d.isoformat(): n for d, n in sorted(self.by_day.items())},
             "precision": None if self.precision is None else round(self.precision, 4),
             "decided": self.decided,
+            "cases_opened": self.cases_opened,
             "note": self.note,
         }
 
@@ -90,6 +93,7 @@ class BacktestReport:
     until: datetime | None
     rules: list[RuleResult]
     precision_basis: str
+    cases: list[CaseCall] = field(default_factory=list)  # the calls that opened a case
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,18 @@ class BacktestReport:
             "until": self.until.isoformat() if self.until else None,
             "precision_basis": self.precision_basis,
             "rules": [r.to_json() for r in self.rules],
+            "cases": [
+                {
+                    "account_id": c.account_id,
+                    "policy": c.policy,
+                    "queue": c.queue,
+                    "priority": c.priority,
+                    "opened_by": c.rule_id,
+                    "bar": c.reason,
+                    "risk": c.risk_json(),
+                }
+                for c in self.cases
+            ],
         }
 
 
@@ -152,11 +168,20 @@ def run_backtest(
             f"coalesce(({to_duckdb_sql(rule.spec.when)}), false) AS {_col(i)}"
             for i, rule in enumerate(pack.rules)
         ]
+        bar_fields = sorted(
+            {
+                name
+                for rule in pack.rules
+                if rule.spec.case
+                for name, _ in rule.spec.case.bar.distinct
+            }
+        )
+        kept = "".join(f', "{name}"' for name in bar_fields)
         con.execute(
             "CREATE TEMP TABLE matched AS "
             f"WITH f AS ({features}), j AS (SELECT r.*, f.* EXCLUDE (id) FROM rows r "
             "JOIN f USING (id)) "
-            f"SELECT id, account_id, ts, {', '.join(conditions) or 'true AS none'} FROM j"
+            f"SELECT id, account_id, ts{kept}, {', '.join(conditions) or 'true AS none'} FROM j"
         )
         results = []
         for i, rule in enumerate(pack.rules):
@@ -186,10 +211,45 @@ def run_backtest(
                 result.note = "reads engine state (linked_flagged_accounts), NULL in backtests"
             _precision(result, outcomes, labels)
             results.append(result)
+        opened = _cases(con, pack, results, bar_fields)
     finally:
         con.close()
     basis = "labels" if labels is not None else "case outcomes"
-    return BacktestReport(table.num_rows, since, until, results, basis)
+    return BacktestReport(table.num_rows, since, until, results, basis, opened)
+
+
+def _cases(
+    con: duckdb.DuckDBPyConnection,
+    pack: CompiledPack,
+    results: list[RuleResult],
+    bar_fields: list[str],
+) -> list[CaseCall]:
+    """The cases the pack would have opened: every match, in (ts, id) order, through the
+    same `AccountCases` streaming detection uses."""
+    if not pack.rules:
+        return []
+    cols = [_col(i) for i in range(len(pack.rules))]
+    quoted = "".join(f', "{name}"' for name in bar_fields)
+    cursor = con.execute(
+        f"SELECT account_id, ts{quoted}, {', '.join(cols)} FROM matched "
+        f"WHERE {' OR '.join(cols)} ORDER BY ts, id"
+    )
+    cases = AccountCases()
+    opened: list[CaseCall] = []
+    n_fields = len(bar_fields)
+    while rows := cursor.fetchmany(10_000):
+        for row in rows:
+            account, ts = row[0], row[1]
+            values = dict(zip(bar_fields, row[2 : 2 + n_fields], strict=True))
+            if ts.tzinfo is None:
+                ts = ts.replace(tzinfo=UTC)
+            hits = [i for i, hit in enumerate(row[2 + n_fields :]) if hit]
+            calls = cases.observe([pack.rules[i].spec for i in hits], account, ts, values)
+            for i, call in zip(hits, calls, strict=True):
+                if call is not None and call.opened:
+                    opened.append(call)
+                    results[i].cases_opened += 1
+    return opened
 
 
 def _col(index: int) -> str:

@@ -23,14 +23,15 @@ from typing import Any, Final
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
+
+# How much each live match moves the event's score: 1 - prod(1 - w), as in the risk score.
+from abusedesk.detection.risk import SEVERITY_WEIGHT
 from abusedesk.detection.rules.pack import CompiledPack, RuleFailed
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
 from abusedesk.enrich import default_enricher, enrich
 from abusedesk.errors import ConfigError
 from abusedesk.events.schema import Event
 
-# How much each live match moves the score: independent evidence, combined as 1 - prod(1 - w).
-SEVERITY_WEIGHT: Final[dict[str, float]] = {"low": 0.2, "medium": 0.4, "high": 0.7, "critical": 0.9}
 # A live match this severe marks the account for related-account detection.
 FLAG_SEVERITIES: Final = frozenset({"high", "critical"})
 

@@ -114,9 +114,40 @@ class RuleTest:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseBar:
+    """When a rule's matches on one account become a case (`case: open_when:`).
+
+    Over the rule's matches on the account in the last `within_s` seconds: at least `matches`
+    of them, at least n distinct values of each field in `distinct`, first to last at least
+    `persist_s` apart. `evidence` is False when the pack gave none of these (only `score`).
+    Alternatively, `score`: the account's risk score on the rule's policy reaches it.
+    """
+
+    matches: int = 1
+    within_s: int = 86400
+    distinct: tuple[tuple[str, int], ...] = ()
+    persist_s: int = 0
+    score: float | None = None
+    evidence: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTest:
+    """An embedded test of a case bar: matches at offsets (seconds from the first), each
+    with the row values the bar reads; `open` or `no_case` expected after the last."""
+
+    name: str
+    matches: tuple[tuple[int, dict[str, object]], ...]
+    expect: Literal["open", "no_case"]
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CaseRouting:
     queue: str = "general"
-    priority: str = "P3"
+    priority: str = "P3"  # the most urgent priority this rule's cases get (risk.py)
+    bar: CaseBar = field(default_factory=CaseBar)
+    tests: tuple[CaseTest, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +159,8 @@ class RuleSpec:
     when: str
     verdict: Verdict
     mode: Mode = "live"
+    # How much one match says on its own (0-1]: the risk score weighs it with the severity.
+    confidence: float = 1.0
     case: CaseRouting | None = field(default_factory=CaseRouting)
     source: str = ""
     tests: tuple[RuleTest, ...] = ()

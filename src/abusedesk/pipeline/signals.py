@@ -1,8 +1,11 @@
 """Detection -> signals -> cases: ingest hands each committed batch to `DetectionConsumer`.
 
-Every event is evaluated; every rule match becomes a signal, except that repeats of the same
+Every event is evaluated; every live match goes to the account-level case bar (case_bar.py),
+which says whether the account gets a case; every rule match becomes a signal, except that
+repeats of the same
 rule on the same account within `cooldown_s` (by event time) are counted into the earlier
-signal's `hits` instead of stored again: a pumping burst is one signal with 4,000 hits, not
+signal's `hits` instead of stored again (unless that match is the one that clears the bar: it
+is stored, carrying the case call): a pumping burst is one signal with 4,000 hits, not
 4,000 rows. Signals and the cases they open are written by cases.services, in one transaction
 per batch; the case layer gets each rule as plain data (cases.rule_info.RuleInfo).
 """
@@ -19,6 +22,7 @@ from abusedesk.cases.desk import Desk
 from abusedesk.cases.rule_info import Routing, RuleInfo
 from abusedesk.cases.services import HitUpdate, RecordResult, SignalDraft, do_record_signals
 from abusedesk.clock import Clock
+from abusedesk.detection.case_bar import AccountCases
 from abusedesk.detection.engine import DetectionEngine, Verdict, evidence
 from abusedesk.detection.spec import RuleSpec
 from abusedesk.enrich import failure_count
@@ -67,6 +71,7 @@ class DetectionConsumer:
         self.clock = clock
         self.cooldown_s = cooldown_s
         self.stats = DetectionStats()
+        self.cases = AccountCases()
         self._last: dict[tuple[str, str], _Last] = {}
         self._drafts: list[SignalDraft] = []
         self._hits: dict[tuple[str, str], HitUpdate] = {}
@@ -91,19 +96,25 @@ class DetectionConsumer:
         stats = self.stats
         stats.events += 1
         stats.decisions[verdict.decision] += 1
+        if not verdict.matched:  # most events: nothing for the case bar either
+            return
         event = verdict.event
-        for rule in verdict.matched:
+        calls = self.cases.observe(verdict.matched, event.account_id, event.ts, verdict.row)
+        for rule, call in zip(verdict.matched, calls, strict=True):
             stats.matches += 1
             stats.by_rule[rule.id] += 1
             key = (event.account_id or "", rule.id)
             last = self._last.get(key)
             if (
-                last is not None
+                (call is None or not call.opened)
+                and last is not None
                 and 0 <= (event.ts - last.event_ts).total_seconds() < self.cooldown_s
             ):
                 if last.draft is not None:
                     last.draft.hits += 1
                     last.draft.last_hit_at = event.ts
+                    if call is not None and last.draft.case_call is None:
+                        last.draft.case_call = call  # keeps the call that opened the case
                 else:
                     update = self._hits.get(key)
                     if update is None:
@@ -122,6 +133,7 @@ class DetectionConsumer:
                 event_type=event.type,
                 event_ts=event.ts,
                 features=evidence(self.engine, rule, verdict.row),
+                case_call=call,
             )
             self._drafts.append(draft)
             self._last[key] = _Last(rule.id, event.id, event.ts, draft)

@@ -23,7 +23,7 @@ def _sim() -> None:
 
 
 @app.command("generate")
-def generate_cmd(
+def generate_cmd(  # noqa: PLR0917 (typer options)
     out_dir: Annotated[
         Path, typer.Argument(help="Folder for events.jsonl, labels.json, truth.json.")
     ],
@@ -35,11 +35,21 @@ def generate_cmd(
     start: Annotated[
         str | None, typer.Option(help="Window start, RFC 3339 (default 2026-03-02T00:00:00Z).")
     ] = None,
+    variety: Annotated[
+        str,
+        typer.Option(
+            help="How varied legitimate accounts are: low, realistic or wide (docs/simulator.md)."
+        ),
+    ] = "realistic",
 ) -> None:
     """Write DAYS of simulated traffic for SEED and SCALE into OUT_DIR."""
     from abusedesk.sim.generator import generate
+    from abusedesk.sim.variety import VARIETIES
 
     console = Console(stderr=True)
+    if variety not in VARIETIES:
+        console.print(f"[red]error: --variety must be one of {', '.join(VARIETIES)}[/red]")
+        raise typer.Exit(1)
     when = None
     if start is not None:
         try:
@@ -65,6 +75,7 @@ def generate_cmd(
             seed=seed,
             scale=scale,
             start=when,
+            variety=variety,
             progress=lambda done: bar.update(task, completed=done),
         )
 

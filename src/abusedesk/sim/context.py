@@ -14,6 +14,8 @@ class SimContext:
     start: int
     end: int
     scale: float
+    # low | realistic | wide: how varied legitimate behaviour is (sim/variety.py).
+    variety: str = "low"
 
     @property
     def outlier_volume(self) -> float:

@@ -5,6 +5,9 @@ compares that with labels.json / truth.json:
   per scenario   accounts, caught, recall, median seconds from abuse_start to the first signal
   overall        recall over abusive accounts, precision over flagged accounts
   false alarms   flagged legitimate accounts by kind, with the honest outliers called out by id
+  the desk       with the cases themselves (`CaseSummary`): case-level precision, precision of
+                 P1/P2 cases alone, analyst load (cases per 100 accounts per day) and, per rule,
+                 how many false cases it is on
 Detections before abuse_start (a ring member linked at sign-up) count as caught; their delay is
 clipped to 0 and counted, since a negative "time to detect" would flatter the median.
 """
@@ -12,7 +15,7 @@ clipped to 0 and counted, since a negative "time to detect" would flatter the me
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +30,79 @@ class FlaggedAccount:
     first_signal_at: datetime
     policies: tuple[str, ...]
     case_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    account_id: str
+    policy: str
+    priority: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeskLoad:
+    """The cases as a desk lead reads them."""
+
+    cases: int
+    true_cases: int
+    urgent: int  # P1 and P2
+    urgent_true: int
+    per_100_accounts_day: float
+    false_by_rule: dict[str, int]  # rule id -> false cases it is on
+    outliers_urgent: tuple[str, ...]  # honest outliers with a P1/P2 case
+
+    @property
+    def precision(self) -> float:
+        return self.true_cases / self.cases if self.cases else 1.0
+
+    @property
+    def urgent_precision(self) -> float:
+        return self.urgent_true / self.urgent if self.urgent else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "case_precision": round(self.precision, 4),
+            "p1_p2_cases": self.urgent,
+            "p1_p2_precision": round(self.urgent_precision, 4),
+            "cases_per_100_accounts_per_day": round(self.per_100_accounts_day, 3),
+            "false_cases_by_rule": dict(self.false_by_rule),
+            "outliers_with_p1_p2": list(self.outliers_urgent),
+        }
+
+
+def desk_load(
+    labels: Mapping[str, str],
+    truth: Mapping[str, Mapping[str, Any]],
+    cases: Sequence[CaseSummary],
+    days: float,
+) -> DeskLoad:
+    true_cases = urgent = urgent_true = 0
+    false_by_rule: dict[str, int] = {}
+    outliers: set[str] = set()
+    for case in cases:
+        abusive = labels.get(case.account_id, LEGIT) != LEGIT
+        is_urgent = case.priority in ("P1", "P2")
+        true_cases += abusive
+        urgent += is_urgent
+        urgent_true += is_urgent and abusive
+        if not abusive:
+            for rule in case.rules:
+                false_by_rule[rule] = false_by_rule.get(rule, 0) + 1
+            kind = str(truth.get(case.account_id, {}).get("kind") or "")
+            if is_urgent and kind.startswith(OUTLIER_PREFIX):
+                outliers.add(f"{kind}:{case.account_id}")
+    accounts = max(1, len(labels))
+    return DeskLoad(
+        cases=len(cases),
+        true_cases=true_cases,
+        urgent=urgent,
+        urgent_true=urgent_true,
+        per_100_accounts_day=100.0 * len(cases) / accounts / max(days, 1e-9),
+        false_by_rule=dict(sorted(false_by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
+        outliers_urgent=tuple(sorted(outliers)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +142,7 @@ class EvalReport:
     false_positives_by_kind: dict[str, int]  # legitimate kinds other than outliers
     outliers_flagged: dict[str, tuple[str, ...]]  # outlier kind -> account ids
     unknown_flagged: tuple[str, ...]  # flagged ids not in the labels (another data set?)
+    desk: DeskLoad | None = None
 
     @property
     def recall(self) -> float:
@@ -96,6 +173,7 @@ class EvalReport:
             "false_positives_by_kind": dict(self.false_positives_by_kind),
             "outliers_flagged": {k: list(v) for k, v in self.outliers_flagged.items()},
             "unknown_flagged": list(self.unknown_flagged),
+            "desk": self.desk.to_json() if self.desk is not None else None,
         }
 
 
@@ -119,6 +197,8 @@ def evaluate_detection(
     labels: Mapping[str, str],
     truth: Mapping[str, Mapping[str, Any]],
     flagged: Mapping[str, FlaggedAccount],
+    cases: Sequence[CaseSummary] | None = None,
+    days: float = 1.0,
 ) -> EvalReport:
     by_scenario: dict[str, list[str]] = {}
     for account, label in labels.items():
@@ -182,6 +262,7 @@ def evaluate_detection(
         false_positives_by_kind=dict(sorted(fp_kinds.items())),
         outliers_flagged={k: tuple(v) for k, v in sorted(outliers.items())},
         unknown_flagged=tuple(unknown),
+        desk=None if cases is None else desk_load(labels, truth, cases, days),
     )
 
 
@@ -229,6 +310,19 @@ def render_text(report: EvalReport) -> str:
         lines.append("legitimate outliers flagged: none")
     if report.unknown_flagged:
         lines.append(f"flagged but not in the labels: {len(report.unknown_flagged)}")
+    desk = report.desk
+    if desk is not None:
+        lines.append("")
+        lines.append(
+            f"cases: {desk.cases}, precision {_pct(desk.precision).strip()}; "
+            f"P1/P2: {desk.urgent}, precision {_pct(desk.urgent_precision).strip()}; "
+            f"analyst load {desk.per_100_accounts_day:.2f} cases per 100 accounts per day"
+        )
+        if desk.false_by_rule:
+            rules = ", ".join(f"{r} {n}" for r, n in desk.false_by_rule.items())
+            lines.append(f"false cases by rule: {rules}")
+        if desk.outliers_urgent:
+            lines.append(f"OUTLIERS WITH A P1/P2 CASE: {', '.join(desk.outliers_urgent)}")
     missed = [(s.scenario, a) for s in report.scenarios for a in s.missed]
     if missed:
         lines += ["", "missed:"] + [f"  {scenario}: {account}" for scenario, account in missed]

@@ -25,6 +25,7 @@ from abusedesk.sim.engine import EventSink, JsonlWriter
 from abusedesk.sim.ids import derive_seed
 from abusedesk.sim.population import LegitMix, build_population
 from abusedesk.sim.timeutil import DAY, DEFAULT_START, HOUR, from_epoch, to_epoch
+from abusedesk.sim.variety import VARIETIES
 
 EVENTS_FILE = "events.jsonl"
 LABELS_FILE = "labels.json"
@@ -37,6 +38,7 @@ class SimSummary:
     seed: int
     days: int
     scale: float
+    variety: str
     start: datetime
     end: datetime
     events: int
@@ -54,6 +56,7 @@ class SimSummary:
             "seed": self.seed,
             "days": self.days,
             "scale": self.scale,
+            "variety": self.variety,
             "start": self.start.isoformat().replace("+00:00", "Z"),
             "end": self.end.isoformat().replace("+00:00", "Z"),
             "events": self.events,
@@ -74,20 +77,26 @@ def generate(
     progress: Callable[[int], None] | None = None,
     scenarios: Mapping[str, Any] | None = None,
     mix: LegitMix | None = None,
+    variety: str = "realistic",
 ) -> SimSummary:
     """Simulate `days` of platform traffic into `out_dir`; deterministic for (seed, arguments).
 
     `progress` is called after each simulated hour with the number of hours done (of days * 24).
     `scenarios` picks scenarios and their parameters (name -> params dataclass, or None for the
     defaults); all of them with defaults when omitted. `mix` overrides the legitimate mix.
+    `variety` (low, realistic, wide) sets how varied legitimate behaviour is (sim/variety.py).
     """
+    if variety not in VARIETIES:
+        raise ValueError(f"variety must be one of {', '.join(VARIETIES)}, not {variety!r}")
     if days < 1:
         raise ValueError("days must be at least 1")
     if not scale > 0:
         raise ValueError("scale must be positive")
     t_start = to_epoch(start or DEFAULT_START)
     t_start -= t_start % HOUR  # slices are whole UTC hours
-    ctx = SimContext(seed=seed, start=t_start, end=t_start + days * DAY, scale=scale)
+    ctx = SimContext(
+        seed=seed, start=t_start, end=t_start + days * DAY, scale=scale, variety=variety
+    )
     population = build_population(ctx, scenarios, mix)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +133,7 @@ def generate(
         seed=seed,
         days=days,
         scale=scale,
+        variety=variety,
         start=from_epoch(ctx.start),
         end=from_epoch(ctx.end),
         events=writer.count,

@@ -21,7 +21,12 @@ from abusedesk.sim.profiles.email import Newsletter, TransactionalEmail
 from abusedesk.sim.profiles.marketing import MarketingSender
 from abusedesk.sim.profiles.notifications import NotificationSender
 from abusedesk.sim.profiles.otp import OtpSender
-from abusedesk.sim.profiles.outliers import FlashSale, big_clean_email, high_risk_otp
+from abusedesk.sim.profiles.outliers import (
+    FlashSale,
+    big_clean_email,
+    high_risk_otp,
+    varied_outliers,
+)
 from abusedesk.sim.profiles.voice import VoiceCaller
 from abusedesk.sim.scenarios import REGISTRY
 from abusedesk.sim.scenarios.common import outside_report
@@ -131,6 +136,8 @@ def outliers(ctx: SimContext) -> list[Actor]:
             high_risk_otp(ctx, k2, signup_at=signup(k2)),
             big_clean_email(ctx, k3, country, signup_at=signup(k3)),
         ]
+        if ctx.variety != "low":
+            out += varied_outliers(ctx, signup, i)
     return out
 
 

@@ -248,6 +248,10 @@ class Case(Base):
     split_from_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
     reopened_from_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The account's risk score on the policy when the case last grew, and its contributions
+    # ({"score": s, "contributions": {rule id: share}}; detection/risk.py).
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class CaseEvent(Base):

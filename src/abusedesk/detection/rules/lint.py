@@ -264,6 +264,35 @@ def _check_tests(rule: RuleSpec, namespace: Namespace, loaded: LoadedPack) -> li
             if problem:
                 hint = _choice_hint(name, value)
                 out.append(error("bad-test", f"{problem} in {where}", value_at, hint))
+    out += _check_case_bar(rule, namespace)
+    return out
+
+
+def _check_case_bar(rule: RuleSpec, namespace: Namespace) -> list[Diagnostic]:
+    """`open_when: distinct:` names a row field, and case tests give only the fields counted."""
+    routing = rule.case
+    if routing is None:
+        return []
+    out: list[Diagnostic] = []
+    counted = {name for name, _ in routing.bar.distinct}
+    for name in sorted(counted):
+        if namespace.get(name) is None:
+            hint = suggestion_hint(name, list(namespace))
+            out.append(
+                error("unknown-name", f"`distinct: {name}` of rule `{rule.id}`", rule.span, hint)
+            )
+    for test in routing.tests:
+        for _, values in test.matches:
+            for name in sorted(set(values) - counted):
+                out.append(
+                    error(
+                        "bad-test",
+                        f"case test {test.name} of rule `{rule.id}` gives `{name}`, which its "
+                        "bar does not count",
+                        test.span,
+                        "give `at` and the fields under `open_when: distinct:`",
+                    )
+                )
     return out
 
 

@@ -20,19 +20,22 @@ from abusedesk.detection.spec import (
     PRIORITIES,
     SEVERITIES,
     VERDICTS,
+    CaseBar,
     CaseRouting,
+    CaseTest,
     Mode,
     RuleSpec,
     RuleTest,
     Severity,
     Span,
     Verdict,
+    parse_window,
 )
 from abusedesk.events.schema import EventInvalid, parse_ts
 
 RULE_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 REQUIRED: Final = ("id", "policy", "severity", "when", "verdict")
-OPTIONAL: Final = ("description", "mode", "case", "source", "tests")
+OPTIONAL: Final = ("description", "mode", "confidence", "case", "source", "tests")
 MODES: Final = ("live", "shadow")
 EXPECTS: Final = ("match", "no_match")
 
@@ -72,6 +75,7 @@ def read_rule(reader: Reader, node: yaml.Node, number: int) -> ReadRule | None:
     description = _text(reader, entries.get("description"), what) or ""
     source_text = _text(reader, entries.get("source"), what) or ""
     case = _case(reader, entries.get("case"), what)
+    confidence = _confidence(reader, entries.get("confidence"), what)
     tests, given_spans = _tests(reader, entries.get("tests"), what)
     id_span = spans.get("id", reader.span(node))
     if when is None:
@@ -85,6 +89,7 @@ def read_rule(reader: Reader, node: yaml.Node, number: int) -> ReadRule | None:
         when=text,
         verdict=cast(Verdict, verdict),
         mode=cast(Mode, mode),
+        confidence=confidence,
         case=case,
         source=source_text,
         tests=tuple(tests),
@@ -128,11 +133,140 @@ def _case(reader: Reader, entry: Entry | None, what: str) -> CaseRouting | None:
     entries = reader.mapping(node, where)
     if entries is None:
         return CaseRouting()
-    reader.check_keys(entries, where, node, (), ("queue", "priority"))
+    reader.check_keys(entries, where, node, (), ("queue", "priority", "open_when", "tests"))
     default = CaseRouting()
     queue = _text(reader, entries.get("queue"), where) or default.queue
     priority = _choice(reader, entries.get("priority"), where, PRIORITIES) or default.priority
-    return CaseRouting(queue, priority)
+    bar = _bar(reader, entries.get("open_when"), f"`open_when` of {what}")
+    tests = _case_tests(reader, entries.get("tests"), f"case tests of {what}")
+    return CaseRouting(queue, priority, bar, tuple(tests))
+
+
+BAR_KEYS: Final = ("matches", "within", "distinct", "persist", "score")
+
+
+def _confidence(reader: Reader, entry: Entry | None, what: str) -> float:
+    if entry is None:
+        return 1.0
+    ok, value = reader.value(entry.node, f"`confidence` of {what}")
+    if (
+        not ok
+        or isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (0 < value <= 1)
+    ):
+        reader.error("bad-value", f"`confidence` of {what} must be a number in (0, 1]", entry.node)
+        return 1.0
+    return float(value)
+
+
+def _number(reader: Reader, entry: Entry, where: str, lo: float, hi: float) -> float | None:
+    ok, value = reader.value(entry.node, f"`{entry.key}` of {where}")
+    if (
+        not ok
+        or isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (lo <= value <= hi)
+    ):
+        reader.error(
+            "bad-value", f"`{entry.key}` of {where} must be a number from {lo:g} to {hi:g}",
+            entry.node,
+        )  # fmt: skip
+        return None
+    return float(value)
+
+
+def _duration(reader: Reader, entry: Entry, where: str) -> int | None:
+    text = reader.text(entry.node, f"`{entry.key}` of {where}")
+    if text is None:
+        return None
+    try:
+        return parse_window(text)
+    except ValueError as exc:
+        reader.error("bad-window", f"`{entry.key}` of {where}: {exc}", entry.node)
+        return None
+
+
+def _bar(reader: Reader, entry: Entry | None, where: str) -> CaseBar:
+    if entry is None:
+        return CaseBar()
+    entries = reader.mapping(entry.node, where)
+    if entries is None:
+        return CaseBar()
+    reader.check_keys(entries, where, entry.node, (), BAR_KEYS)
+    matches, within, persist, score = 1, 86_400, 0, None
+    distinct: list[tuple[str, int]] = []
+    if "matches" in entries:
+        matches = int(_number(reader, entries["matches"], where, 1, 1_000_000) or 1)
+    if "within" in entries:
+        within = _duration(reader, entries["within"], where) or within
+    if "persist" in entries:
+        persist = _duration(reader, entries["persist"], where) or 0
+    if "score" in entries:
+        score = _number(reader, entries["score"], where, 0.01, 1.0)
+    if "distinct" in entries:
+        fields = reader.mapping(entries["distinct"].node, f"`distinct` of {where}") or {}
+        for name, field_entry in fields.items():
+            need = _number(reader, field_entry, f"`distinct` of {where}", 1, 1_000_000)
+            if need is not None:
+                distinct.append((name, int(need)))
+    if persist >= within:
+        reader.error("bad-value", f"`persist` of {where} must be shorter than `within`", entry.node)
+    evidence = any(key in entries for key in ("matches", "distinct", "persist"))
+    return CaseBar(matches, within, tuple(distinct), persist, score, evidence)
+
+
+def _case_tests(reader: Reader, entry: Entry | None, what: str) -> list[CaseTest]:
+    """`tests:` of a case block: `matches` is a list of offsets ("0m", "2h") or of mappings
+    with `at` and the row values the bar counts; `expect` is `open` or `no_case`."""
+    if entry is None or is_null(entry.node):
+        return []
+    if not isinstance(entry.node, yaml.SequenceNode):
+        reader.error("wrong-type", f"{what} must be a list", entry.node)
+        return []
+    out: list[CaseTest] = []
+    for number, node in enumerate(entry.node.value, start=1):
+        where = f"test {number} of {what}"
+        entries = reader.mapping(node, where)
+        if entries is None:
+            continue
+        reader.check_keys(entries, where, node, ("matches", "expect"), ("name",))
+        name = _text(reader, entries.get("name"), where) or f"case test {number}"
+        expect = _choice(reader, entries.get("expect"), where, ("open", "no_case")) or "open"
+        matches: list[tuple[int, dict[str, object]]] = []
+        listed = entries.get("matches")
+        if listed is None or not isinstance(listed.node, yaml.SequenceNode):
+            reader.error("wrong-type", f"`matches` of {where} must be a list", node)
+            continue
+        for item in listed.node.value:
+            values: dict[str, object]
+            if isinstance(item, yaml.ScalarNode):
+                at, values = item.value, {}
+            else:
+                fields = reader.mapping(item, f"a match in {where}") or {}
+                values = {}
+                at = "0m"
+                for key, field_entry in fields.items():
+                    ok, value = reader.value(field_entry.node, f"`{key}` in {where}")
+                    if key == "at":
+                        at = str(value)
+                    elif ok:
+                        values[key] = value
+            offset = 0 if at.strip() in ("0", "0m", "0h") else _offset(reader, item, at, where)
+            matches.append((offset, values))
+        out.append(
+            CaseTest(name, tuple(matches), cast(Literal["open", "no_case"], expect),
+                     reader.span(node))
+        )  # fmt: skip
+    return out
+
+
+def _offset(reader: Reader, node: yaml.Node, text: str, where: str) -> int:
+    try:
+        return parse_window(text)
+    except ValueError as exc:
+        reader.error("bad-window", f"an offset in {where}: {exc}", node)
+        return 0
 
 
 def _tests(

@@ -8,17 +8,18 @@ AND/OR operand on its own and shows its value (TRUE / FALSE / NULL) with the row
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlglot import exp
 
+from abusedesk.detection.case_bar import AccountCases
 from abusedesk.detection.rules.compile import compile_checked
 from abusedesk.detection.rules.expressions import Checked
 from abusedesk.detection.rules.names import Namespace, pack_namespace
 from abusedesk.detection.rules.pack import CompiledPack, CompiledRule
-from abusedesk.detection.spec import RuleSpec, RuleTest
+from abusedesk.detection.spec import CaseTest, RuleSpec, RuleTest
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,35 @@ def prepare_row(given: Mapping[str, object], namespace: Namespace) -> dict[str, 
 def run_tests(compiled: CompiledPack, namespace: Namespace | None = None) -> list[TestOutcome]:
     """Every test of every rule, in pack order. `namespace` defaults to the pack's own."""
     namespace = namespace or pack_namespace(compiled.pack.features)
-    return [run_test(rule, test, namespace) for rule in compiled.rules for test in rule.spec.tests]
+    outcomes = [
+        run_test(rule, test, namespace) for rule in compiled.rules for test in rule.spec.tests
+    ]
+    for rule in compiled.rules:
+        routing = rule.spec.case
+        for case_test in routing.tests if routing is not None else ():
+            outcomes.append(run_case_test(rule.spec, case_test))
+    return outcomes
+
+
+CASE_TEST_ACCOUNT = "ACcasetest"
+CASE_TEST_START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def run_case_test(spec: RuleSpec, test: CaseTest) -> TestOutcome:
+    """Feed the test's matches to a fresh `AccountCases` (as if the rule were live); passed when
+    a case opens exactly when `open` is expected. Reported as a test of the rule named
+    "case: <name>", match meaning "a case opens"."""
+    live = replace(spec, mode="live")
+    cases = AccountCases()
+    opened = False
+    for offset, values in sorted(test.matches, key=lambda m: m[0]):
+        [call] = cases.observe(
+            [live], CASE_TEST_ACCOUNT, CASE_TEST_START + timedelta(seconds=offset), values
+        )
+        opened = opened or (call is not None and call.opened)
+    expect: Literal["match", "no_match"] = "match" if test.expect == "open" else "no_match"
+    shown = RuleTest(f"case: {test.name}", {}, expect, test.span)
+    return TestOutcome(spec, shown, opened, opened == (test.expect == "open"))
 
 
 def run_test(rule: CompiledRule, test: RuleTest, namespace: Namespace) -> TestOutcome:

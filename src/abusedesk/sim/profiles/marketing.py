@@ -22,6 +22,7 @@ from abusedesk.sim.numbers import NumberPool, list_number, mobile_pool
 from abusedesk.sim.profiles.common import NumberOwner
 from abusedesk.sim.timeutil import DAY, HOUR, local_to_epoch, rfc3339
 from abusedesk.sim.traffic import ErrorMix, inbound_sms, lag, send_sms, sms_opt_out
+from abusedesk.sim.variety import chance, scaled_errors, varied, varied_log
 
 
 def _errors() -> dict[str, float]:
@@ -84,8 +85,23 @@ class MarketingSender(NumberOwner):
         self.list_size = rng.randint(*p.list_size)
         self.list_salt = derive_seed(ctx.seed, key, "list")
         self.opt_out_p = rng.uniform(*p.opt_out)
-        self.errors = ErrorMix(p.errors)
+        errors = dict(p.errors)
+        # Suppression lag (DOMAIN.md S15): an honest list that takes hours to honour a STOP,
+        # so a reminder to the same audience reaches a few people who opted out.
+        self.suppress_lag_s = 0
+        self.reminders = 0.0
+        if kind == "marketing_sms":  # plain legitimate senders vary; outliers keep theirs
+            opt_out = varied_log(ctx, key, "opt-out", (0.001, 0.015), (0.0005, 0.019))
+            self.opt_out_p = self.opt_out_p if opt_out is None else opt_out
+            errors = scaled_errors(errors, varied_log(ctx, key, "errors", (0.5, 2.5), (0.3, 3.0)))
+            if chance(ctx, key, "suppression-lag", 0.35, 0.5):
+                hours = varied(ctx, key, "suppression-lag-h", (4.0, 36.0), (2.0, 72.0)) or 0.0
+                self.suppress_lag_s = int(hours * HOUR)
+                self.reminders = 0.5
+        self.errors = ErrorMix(errors)
         self.opted_out: set[str] = set()
+        self.stopped: dict[str, tuple[int, str]] = {}  # recipient -> (STOP time, number)
+        self.last_campaign: Campaign | None = None
         self.campaigns: list[Campaign] = []
         self.cursor = rng.randrange(self.list_size)
         self.n_campaigns = 0
@@ -111,8 +127,26 @@ class MarketingSender(NumberOwner):
 
     def plan_day(self, day_start: int) -> None:
         p, rng = self.params, self.rng
+        previous = self.last_campaign
         if rng.random() < p.campaign_days:
-            self.schedule(day_start, rng.uniform(*p.local_start), rng.uniform(*p.audience))
+            self.last_campaign = self.schedule(
+                day_start, rng.uniform(*p.local_start), rng.uniform(*p.audience)
+            )
+        if previous is not None and self.reminders and rng.random() < self.reminders:
+            self.remind(day_start, previous)
+
+    def remind(self, day_start: int, previous: Campaign) -> None:
+        """A reminder to the first part of yesterday's audience ("last day of the offer")."""
+        start = local_to_epoch(self.tz, day_start, self.rng.uniform(10.0, 11.5))
+        if start < day_start or start >= self.ctx.end:
+            return
+        count = max(1, int(previous.count * self.rng.uniform(0.3, 0.6)))
+        self.n_campaigns += 1
+        cid = f"{previous.cid}-reminder"
+        rate = max(self.params.per_minute, count / 75)
+        self.campaigns.append(
+            Campaign(cid, start, count, rate, previous.first_index, previous.family)
+        )
 
     def schedule(
         self, day_start: int, local: float, share: float, *, family: str | None = None,
@@ -140,6 +174,20 @@ class MarketingSender(NumberOwner):
         to = self.recipient(campaign, k)
         if to in self.opted_out:
             return  # an honest sender suppresses opted-out numbers
+        stop = self.stopped.get(to)
+        if stop is not None:
+            if ts >= stop[0] + self.suppress_lag_s:
+                self.opted_out.add(to)
+                return
+            # Not suppressed yet: the platform refuses it from the number that got the STOP.
+            frm = self.sender()
+            if frm == stop[1]:
+                send_sms(out, self, ts, frm=frm, to=to, body=self.body(campaign), error="21610",
+                         price=0.0, campaign=campaign.cid)  # fmt: skip
+            else:
+                send_sms(out, self, ts, frm=frm, to=to, body=self.body(campaign), error=None,
+                         price=market(self.country).sms_price, campaign=campaign.cid)  # fmt: skip
+            return
         self.deliver(out, ts, to, campaign, self.sender())
 
     def body(self, campaign: Campaign) -> str:
@@ -189,4 +237,7 @@ class MarketingSender(NumberOwner):
         return self.errors.draw(self.rng)
 
     def on_opt_out(self, to: str, sender: str, stop_at: int) -> None:
-        self.opted_out.add(to)
+        if self.suppress_lag_s:
+            self.stopped[to] = (stop_at, sender)
+        else:
+            self.opted_out.add(to)

@@ -15,6 +15,7 @@ from abusedesk.sim.numbers import mobile_pool
 from abusedesk.sim.profiles.common import NumberOwner, destination_country
 from abusedesk.sim.timeutil import BUSINESS_CURVE, HOUR, hourly_mean, local_hour, poisson
 from abusedesk.sim.traffic import ErrorMix, inbound_sms, lag, send_sms, sms_opt_out
+from abusedesk.sim.variety import scaled_errors, varied_log
 
 
 def _errors() -> dict[str, float]:
@@ -45,7 +46,10 @@ class NotificationSender(NumberOwner):
         super().__init__(ctx, key, kind, signup_at=signup_at)
         self.params = params or NotificationParams()
         self.daily = float(self.rng.randint(*self.params.daily))
-        self.errors = ErrorMix(self.params.errors)
+        errors = dict(self.params.errors)
+        if kind == "notifications_sms":
+            errors = scaled_errors(errors, varied_log(ctx, key, "errors", (0.5, 2.5), (0.3, 3.0)))
+        self.errors = ErrorMix(errors)
         self.notes = f"order/appointment notifications in {country}, ~{int(self.daily)}/day"
 
     def make_identity(self) -> Identity:

@@ -21,6 +21,7 @@ from abusedesk.sim.numbers import mobile_pool
 from abusedesk.sim.profiles.common import alpha_sender, destination_country, short_code
 from abusedesk.sim.timeutil import CONSUMER_CURVE, HOUR, hourly_mean, local_hour, poisson
 from abusedesk.sim.traffic import ErrorMix, send_sms
+from abusedesk.sim.variety import scaled_errors, varied, varied_log
 
 
 def _errors() -> dict[str, float]:
@@ -54,7 +55,15 @@ class OtpSender(Actor):
         rng = self.rng
         self.daily = rng.randint(*self.params.daily_starts) * 1.0
         self.convert = rng.uniform(*self.params.convert)
-        self.errors = ErrorMix(self.params.errors)
+        self.home_share = self.params.home_share
+        errors = dict(self.params.errors)
+        if kind == "otp":  # plain legitimate senders vary; outliers and scenarios keep theirs
+            convert = varied(ctx, key, "otp-convert", (0.55, 0.99), (0.45, 0.995))
+            self.convert = self.convert if convert is None else convert
+            home = varied(ctx, key, "otp-home-share", (0.7, 0.97), (0.5, 0.99))
+            self.home_share = self.home_share if home is None else home
+            errors = scaled_errors(errors, varied_log(ctx, key, "errors", (0.5, 2.5), (0.3, 3.0)))
+        self.errors = ErrorMix(errors)
         self.service = sid(rng, "VA")
         us_like = country in ("US", "CA")
         self.from_id = short_code(rng) if us_like else alpha_sender(self.ident.brand)
@@ -70,7 +79,7 @@ class OtpSender(Actor):
         rng = self.rng
         n = poisson(rng, hourly_mean(self.daily, CONSUMER_CURVE, local_hour(self.tz, t0)))
         for _ in range(n):
-            country = destination_country(rng, self.country, self.params.home_share)
+            country = destination_country(rng, self.country, self.home_share)
             to = mobile_pool(country).random(rng)
             self.verify(out, rng.randint(start, t0 + HOUR - 1), to, country, self.convert)
 

@@ -21,6 +21,7 @@ from abusedesk.sim.scenarios import (
     email_spam,
     prohibited,
     pumping,
+    pumping_thin,
     purchased_list,
     robocall,
     smishing,
@@ -56,5 +57,6 @@ REGISTRY: dict[str, Scenario] = {
         _scenario("ban_evasion", ban_evasion, ban_evasion.BanEvasionParams),
         _scenario("snowshoe", snowshoe, snowshoe.SnowshoeParams),
         _scenario("voice_robocall", robocall, robocall.RobocallParams),
+        _scenario("sms_pumping_thin", pumping_thin, pumping_thin.ThinPumpingParams),
     )
 }
