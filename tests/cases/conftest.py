@@ -4,7 +4,9 @@ detection would record them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -54,6 +56,21 @@ def rule(
 Fire = Callable[..., list[int]]
 
 
+@dataclass(frozen=True)
+class Call:
+    """Detection's account-level decision (detection/case_bar.py CaseCall) as the case layer
+    reads it: these tests give every match one, as a rule without a bar would."""
+
+    queue: str
+    priority: str
+    score: float = 0.7
+    opened: bool = True
+    reason: str = "first match"
+
+    def risk_json(self) -> dict[str, Any]:
+        return {"score": self.score, "contributions": {}}
+
+
 @pytest.fixture
 def fire(ws: Workspace, clock: FixedClock) -> Fire:
     """Record a live rule's match on an account now; the ids of cases opened."""
@@ -68,6 +85,7 @@ def fire(ws: Workspace, clock: FixedClock) -> Fire:
             event_type="message",
             event_ts=clock.now() - timedelta(minutes=1),
             features=dict(features) or {"otp_unverified_1h": 41},
+            case_call=Call(spec.case.queue, spec.case.priority) if spec.case else None,
         )
         return do_record_signals(ws.store, ws.clock, [draft], desk=ws.desk).cases_opened
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from abusedesk.detection.stream import DetectionConsumer
 from sqlalchemy import select
 
 from abusedesk.clock import FixedClock
@@ -17,6 +16,7 @@ from abusedesk.detection.backtest import ENGINE_STATE, run_backtest
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.events.schema import Event, validate_event
+from abusedesk.pipeline.signals import DetectionConsumer
 from abusedesk.sim.generator import generate
 from abusedesk.sim.sweep import run_seed
 from abusedesk.storage.models import Case, CaseEvent
