@@ -255,7 +255,7 @@ def _bearer(header: str) -> str | None:
         "and cases for matches are recorded in the background. An action in force on the "
         "account or entity wins: `block` for a suspended, terminated, paused or blocked scope, "
         "`throttle` with `rate_per_min` for a throttle (unless a rule blocks or holds), and "
-        "`enforcement` names the action."
+        "`enforcement` names the action. Needs a token with decisions:write."
     ),
 )
 async def post_decision(request: Request) -> Response:
