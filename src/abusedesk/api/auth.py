@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
+from abusedesk.auth.roles import check_permission
 from abusedesk.auth.tokens import Principal, authenticate, hash_token
 from abusedesk.errors import ForbiddenError
 from abusedesk.workspace import Workspace
@@ -20,6 +21,10 @@ class TokenCache:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def get(self, ws: Workspace, token: str | None) -> Principal:
         if not token or self.ttl_s <= 0:
@@ -47,6 +52,12 @@ def bearer(request: Request) -> str | None:
 
 
 def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A route's guard: the caller's principal if its role holds `permission`, else 401/403.
+
+    Every route but /v1/health depends on exactly one of these, with the permission that
+    api/access.py ROUTE_PERMISSIONS names for it (checked when the app is built)."""
+    check_permission(permission)
+
     # Async, so FastAPI calls it in the event loop: a sync dependency costs a thread-pool hop
     # on every request, a measurable share of the decision path. The lookup behind a cache miss
     # blocks the loop for one indexed query, once per token per ABUSEDESK_API_AUTH_CACHE_S.
@@ -58,4 +69,5 @@ def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
             raise ForbiddenError(f"role {principal.role!r} may not do this (needs {permission})")
         return principal
 
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by check_routes
     return dependency

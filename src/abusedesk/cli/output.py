@@ -72,4 +72,8 @@ def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) 
         table = Table(*columns, show_lines=False)
         for row in rows:
             table.add_row(*(escape(_cell(v)) for v in row))
-        out.print(table)
+        # On a terminal the table fits the screen; piped into a file or another program it keeps
+        # its natural width rather than being cut to 80 columns (rich caps a print's width at
+        # the console's, so a wide console writes it).
+        target = out if out.is_terminal else Console(file=out.file, width=1_000, highlight=False)
+        target.print(table)

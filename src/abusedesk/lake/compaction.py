@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from abusedesk.lake.writer import SCHEMAS, remove_files, write_atomic
+
+# Compacted partitions are sorted by account, then time, in row groups of this many rows: each
+# row group's account_id min/max then lets a reader of one account skip nearly all of a
+# partition (docs/adr/0004-account-reads.md has the measurements).
+COMPACT_ROW_GROUP_ROWS: Final = 32_768
+COMPACT_SORT: Final = [("account_id", "ascending"), ("ts", "ascending"), ("id", "ascending")]
 
 
 def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None = None) -> int:
@@ -33,8 +40,8 @@ def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None
         if schema is None:
             continue
         tables = [pq.read_table(path, schema=schema) for path in files]
-        merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("id", "ascending")])
-        write_atomic(merged, folder, "zstd")
+        merged = pa.concat_tables(tables).sort_by(COMPACT_SORT)
+        write_atomic(merged, folder, "zstd", COMPACT_ROW_GROUP_ROWS)
         remove_files(files)
         removed += len(files)
     return removed

@@ -3,7 +3,8 @@
 Layout: `<lake>/events/type=<type>/day=<YYYY-MM-DD>/part-<uuid>.parquet`, Hive-style, so DuckDB,
 Spark, Trino or ClickHouse read it as it is. `type` and `day` live only in the folder names.
 Each file is written under a dot-name and renamed into place, so a reader never sees half a file.
-Many small files make queries slow: compaction.py merges a partition's files into one.
+Many small files make queries slow: compaction.py merges a partition's files into one, sorted
+by account and time in small row groups, so one account's rows are found without reading the rest.
 """
 
 from __future__ import annotations
@@ -132,13 +133,21 @@ _DICTIONARY: Final = [
 ]  # fmt: skip
 
 
-def write_atomic(table: pa.Table, folder: Path, compression: str) -> Path:
+def write_atomic(
+    table: pa.Table, folder: Path, compression: str, row_group_size: int | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex[:16]}.parquet"
     tmp = folder / f".{name}.tmp"
     names = set(table.schema.names)
     dictionary = [column for column in _DICTIONARY if column in names]
-    pq.write_table(table, tmp, compression=compression, use_dictionary=dictionary)
+    pq.write_table(
+        table,
+        tmp,
+        compression=compression,
+        use_dictionary=dictionary,
+        row_group_size=row_group_size,
+    )
     final = folder / name
     os.replace(tmp, final)
     return final

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from abusedesk.cases.desk import Desk
 from abusedesk.cases.rule_info import Routing, RuleInfo
 from abusedesk.cases.services import HitUpdate, RecordResult, SignalDraft, do_record_signals
 from abusedesk.clock import Clock
@@ -58,8 +59,10 @@ class DetectionConsumer:
         clock: Clock,
         *,
         cooldown_s: int = 3600,
+        desk: Desk | None = None,
     ) -> None:
         self.engine = engine
+        self.desk = desk
         self.store = store
         self.clock = clock
         self.cooldown_s = cooldown_s
@@ -128,7 +131,7 @@ class DetectionConsumer:
         """Write pending signals and hits in one transaction."""
         drafts, hits = self._drafts, list(self._hits.values())
         self._drafts, self._hits = [], {}
-        result = do_record_signals(self.store, self.clock, drafts, hits)
+        result = do_record_signals(self.store, self.clock, drafts, hits, desk=self.desk)
         for draft in drafts:
             last = self._last.get((draft.account_id or "", draft.rule.id))
             if last is not None and last.draft is draft:
