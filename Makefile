@@ -6,15 +6,27 @@ PG_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Tests use both cores; each pytest worker gets its own database.
 WORKERS ?= 2
 
-.PHONY: install demo test lint typecheck test-sqlite test-postgres services bench bench-instructions docs clean
+.PHONY: install lock upgrade demo test lint typecheck test-sqlite test-postgres services bench bench-instructions docs clean
 
-$(BIN)/abusedesk: pyproject.toml
+# Installs exactly the versions in requirements/lock.txt (hashes checked), then the project
+# itself without resolving anything: two installs from the same lock are the same.
+$(BIN)/abusedesk: pyproject.toml requirements/lock.txt
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 install: $(BIN)/abusedesk
+
+# Rewrites the lock after a change of pyproject's dependencies, keeping locked versions that fit.
+lock: install
+	UV=$(BIN)/uv bash scripts/lock.sh
+
+# A deliberate upgrade: the newest versions the bounds allow, installed, then the whole suite.
+# Commit requirements/lock.txt only if `make test` passes.
+upgrade: install
+	UV=$(BIN)/uv UPGRADE=1 bash scripts/lock.sh
+	$(MAKE) test
 
 demo: install
 	$(BIN)/abusedesk demo

@@ -72,6 +72,30 @@ class Settings(BaseSettings):
         gt=0,
         description="Time limit of one `abusedesk sql` query, in seconds.",
     )
+    investigate_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Time limit of each lake read behind an account 360 or an entity pivot, in "
+        "seconds; a read over it answers 408 (code `timeout`).",
+    )
+    investigate_days: int = Field(
+        default=30,
+        ge=1,
+        le=400,
+        description="Days of traffic an account 360 shows, ending on the account's last event.",
+    )
+    investigate_sample_size: int = Field(
+        default=20,
+        ge=0,
+        le=500,
+        description="Most messages an account 360 or an entity pivot shows.",
+    )
+    investigate_common_entity: int = Field(
+        default=50,
+        ge=2,
+        description="An entity shared by more accounts than this (a carrier's IP, a public mail "
+        "domain) links nobody: linked-account searches list it as too common and skip it.",
+    )
     feature_lateness_s: int = Field(
         default=3600,
         ge=0,
@@ -93,8 +117,40 @@ class Settings(BaseSettings):
         description="How long the API trusts a checked token before looking it up again; a "
         "revoked token stops working within this time.",
     )
+    queues_path: Path | None = Field(
+        default=None,
+        description="Queue file (YAML: roles, SLA by priority, routing, escalation). Unset: the "
+        "shipped cases/queues.yaml.",
+    )
+    case_reopen_window_h: int = Field(
+        default=72,
+        ge=0,
+        description="Hours after a no_violation close in which the same account and policy firing "
+        "again opens a case linked to the closed one (0: never link).",
+    )
+    sla_at_risk_fraction: float = Field(
+        default=0.25,
+        gt=0,
+        lt=1,
+        description="A case is at risk when less than this share of its SLA is left.",
+    )
+    case_message_sample: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Most messages frozen into a case's evidence sample.",
+    )
+    cli_actor: str = Field(
+        default="cli",
+        description="Name the CLI acts as in case work and the audit log (`--as` overrides): "
+        "set it to your analyst name.",
+    )
     log_level: str = Field(
-        default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR."
+        default="WARNING",
+        description="Logging level: DEBUG, INFO, WARNING, ERROR. Logs are JSON lines on stderr, "
+        "one per event of interest: WARNING and ERROR for problems (an event enrichment "
+        "failed on, a failed write), INFO adds one line per ingest run and per batch that "
+        "opened cases.",
     )
 
     @field_validator("log_level")

@@ -11,18 +11,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from abusedesk.analytics.lake import LakeReader
+from abusedesk.cases.desk import Desk
+from abusedesk.cases.intake import ReportIntake
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.detection.features import FeatureStore, MemoryStore
 from abusedesk.errors import ConfigError
 from abusedesk.events.adapters.base import Limits
-from abusedesk.events.ingest import BatchConsumer, Ingestor
+from abusedesk.lake.reader import LakeReader
+from abusedesk.pipeline.ingest import BatchConsumer, Ingestor
 from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
     from abusedesk.detection.engine import DetectionEngine
-    from abusedesk.detection.stream import DetectionConsumer
+    from abusedesk.investigate.lake_reads import AccountLake
+    from abusedesk.pipeline.signals import DetectionConsumer
 
 
 class Workspace:
@@ -34,6 +37,11 @@ class Workspace:
     @cached_property
     def store(self) -> Store:
         return Store(self.settings.resolved_database_url)
+
+    @cached_property
+    def desk(self) -> Desk:
+        """Queues, SLA and case bounds (checked when first used)."""
+        return Desk.from_settings(self.settings)
 
     @property
     def lake_dir(self) -> Path:
@@ -59,7 +67,9 @@ class Workspace:
             limits=self.limits,
             batch_size=self.settings.ingest_batch_size,
             clock=self.clock,
-            consumers=consumers,
+            # Reports are routed to cases after detection has seen the batch, so a report and
+            # the signal its rule raises land on the same case.
+            consumers=[*consumers, self.report_intake()],
             actor=actor,
             origin=origin,
         )
@@ -83,14 +93,36 @@ class Workspace:
         return DetectionEngine.load(self.settings.rules_path, self.feature_store())
 
     def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
-        from abusedesk.detection.stream import DetectionConsumer
+        from abusedesk.pipeline.signals import DetectionConsumer
 
-        return DetectionConsumer(engine or self.detection_engine(), self.store, self.clock)
+        return DetectionConsumer(
+            engine or self.detection_engine(), self.store, self.clock, desk=self.desk
+        )
+
+    def report_intake(self) -> ReportIntake:
+        def message_owner(message_id: str) -> str | None:
+            with self.lake_reader() as reader:
+                return reader.accounts_for_message_ids([message_id]).get(message_id)
+
+        return ReportIntake(self.store, self.clock, self.desk, message_owner)
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)
 
+    def account_lake(self) -> AccountLake:
+        """The investigation's reader of the lake, with its time limit: one per workspace,
+        because opening one (a DuckDB connection and its views) costs 0.25-0.5 s."""
+        lake = self.__dict__.get("_account_lake")
+        if lake is None:
+            from abusedesk.investigate.lake_reads import AccountLake
+
+            lake = AccountLake(self.lake_dir, timeout_s=self.settings.investigate_timeout_s)
+            self.__dict__["_account_lake"] = lake
+        return lake
+
     def close(self) -> None:
+        if (lake := self.__dict__.pop("_account_lake", None)) is not None:
+            lake.close()
         if "store" in self.__dict__:
             self.store.close()
 

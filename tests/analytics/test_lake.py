@@ -7,9 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from abusedesk.analytics.lake import VIEW_NAMES, check_read_only
+from abusedesk.analytics.sql import check_read_only, run_query
 from abusedesk.errors import DeadlineError, QueryError
-from abusedesk.events.lake_writer import compact
+from abusedesk.lake.compaction import compact
+from abusedesk.lake.reader import VIEW_NAMES
 from abusedesk.workspace import Workspace
 
 
@@ -83,7 +84,9 @@ def test_compaction_keeps_every_row(workspace: Workspace, tmp_path: Path) -> Non
 
 def test_a_slow_query_is_stopped(workspace: Workspace) -> None:
     with workspace.lake_reader(locked=True) as reader, pytest.raises(DeadlineError):
-        reader.query("SELECT count(*) FROM range(1000000000000) a, range(1000) b", timeout_s=0.2)
+        run_query(
+            reader, "SELECT count(*) FROM range(1000000000000) a, range(1000) b", timeout_s=0.2
+        )
 
 
 @pytest.mark.parametrize(

@@ -104,4 +104,20 @@ def test_oversize_body_is_refused(workspace: Workspace, token: str) -> None:
     with Workspace(settings) as small, TestClient(create_app(small)) as client:
         response = client.post("/v1/events", content=b" " * 4096, headers=auth(token))
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "limit_exceeded"
+    assert response.json()["error"] == {
+        "code": "limit_exceeded",
+        "message": "request body over 2048 bytes (ABUSEDESK_API_MAX_BODY_BYTES)",
+    }
+
+
+def test_the_decision_body_limit_names_no_setting_it_does_not_follow(
+    api_client: TestClient, token: str
+) -> None:
+    """The decision route's 1 MiB limit is fixed: ABUSEDESK_API_MAX_BODY_BYTES does not govern
+    it, so its error must not send anyone to change that setting."""
+    response = api_client.post("/v1/decisions", content=b" " * 1_048_577, headers=auth(token))
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "limit_exceeded",
+        "message": "request body over 1048576 bytes",
+    }

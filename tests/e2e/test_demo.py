@@ -28,6 +28,10 @@ def test_demo_finds_every_scenario_and_leaves_outliers_alone(
     assert result.exit_code == 0, result.output
     assert "Detection against ground truth" in result.output
     assert "cases opened" in result.output
+    # Beside the score, what it measures: simulator and playbook were written together.
+    assert "the simulator and the default playbook were written together" in " ".join(
+        result.output.split()
+    )
 
     home = tmp_path / "home" / "demo"
     with Workspace(Settings(home=home)) as ws:

@@ -14,12 +14,19 @@ from starlette.types import Receive, Scope, Send
 
 from abusedesk import __version__
 from abusedesk.api import errors
+from abusedesk.api.access import check_routes
 from abusedesk.api.auth import TokenCache
+from abusedesk.api.cases import router as cases_router
 from abusedesk.api.decisions import DecisionLane, Decisions, SignalWriter
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.events import router as events_router
+from abusedesk.api.investigate import router as investigate_router
+from abusedesk.api.queues import router as queues_router
+from abusedesk.api.reports import router as reports_router
+from abusedesk.api.users import router as users_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enrich import warm_up
+from abusedesk.logs import configure
 from abusedesk.workspace import Workspace
 
 
@@ -62,6 +69,7 @@ def create_app(
 ) -> DeskAPI:
     """The API of one workspace. Events posted to /v1/events go through `consumers`; the
     decision engine (loaded from the workspace's rule pack unless given) serves /v1/decisions."""
+    configure(ws.settings.log_level)
     detection = engine or ws.detection_engine()
     # Load the enrichment tables now, not on the first request (about 0.4 s).
     warm_up()
@@ -97,6 +105,7 @@ def create_app(
     app.state.consumers = consumers if consumers is not None else [ws.detection_consumer(detection)]
     errors.install(app)
     ws.store  # noqa: B018 - migrate before the first request, not during it
+    ws.desk  # noqa: B018 - a bad queue file fails at start, not on the first case
 
     @app.get("/v1/health", summary="Liveness and version")
     def health() -> dict[str, str]:
@@ -104,5 +113,11 @@ def create_app(
 
     app.include_router(events_router)
     app.include_router(decisions_router)
+    app.include_router(cases_router)
+    app.include_router(queues_router)
+    app.include_router(reports_router)
+    app.include_router(investigate_router)
+    app.include_router(users_router)
+    check_routes(app)
     app.lane = DecisionLane(decisions)
     return app

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 from fastapi import Request
 
+from abusedesk.auth.roles import check_permission
 from abusedesk.auth.tokens import Principal, authenticate, hash_token
 from abusedesk.errors import ForbiddenError
 from abusedesk.workspace import Workspace
@@ -21,6 +22,10 @@ class TokenCache:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def cached(self, token: str) -> Principal | None:
         """The principal of a token checked less than `ttl_s` ago, or None (no database)."""
@@ -71,6 +76,12 @@ def check(principal: Principal, permission: str) -> Principal:
 
 
 def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A route's guard: the caller's principal if its role holds `permission`, else 401/403.
+
+    Every route but /v1/health depends on exactly one of these, with the permission that
+    api/access.py ROUTE_PERMISSIONS names for it (checked when the app is built)."""
+    check_permission(permission)
+
     # Async, so FastAPI calls it in the event loop: a sync dependency costs a thread-pool hop
     # on every request, where a cached token needs none.
     async def dependency(request: Request) -> Principal:
@@ -78,4 +89,5 @@ def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
         cache: TokenCache = request.app.state.token_cache
         return check(await principal_of(ws, cache, bearer(request)), permission)
 
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by check_routes
     return dependency

@@ -16,16 +16,19 @@ from abusedesk.workspace import Workspace
 router = APIRouter()
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, setting: str | None = None) -> bytes:
+    """The body, refused over `limit` bytes. `setting` is the setting that sets the limit, named
+    in the error; a route with a fixed limit passes none, and the error names no setting."""
+    where = f" ({setting})" if setting else ""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise LimitError(f"request body over {limit} bytes (ABUSEDESK_API_MAX_BODY_BYTES)")
+        raise LimitError(f"request body over {limit} bytes{where}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise LimitError(f"request body over {limit} bytes (ABUSEDESK_API_MAX_BODY_BYTES)")
+            raise LimitError(f"request body over {limit} bytes{where}")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -44,7 +47,7 @@ async def post_events(
     principal: Annotated[Principal, Depends(require("events:write"))],
 ) -> JSONBody:
     ws: Workspace = request.app.state.workspace
-    data = await read_body(request, ws.settings.api_max_body_bytes)
+    data = await read_body(request, ws.settings.api_max_body_bytes, "ABUSEDESK_API_MAX_BODY_BYTES")
     stripped = data.lstrip()
     ingestor = ws.ingestor(
         consumers=request.app.state.consumers, actor=principal.name, origin="api"

@@ -2,8 +2,10 @@
 
 `do_record_signals` runs one transaction: it stores new signals (a rule matches an event once,
 however often detection runs), adds repeat hits to earlier signals, and for live rules opens a
-case per account and policy or attaches the signal to the open one, with a timeline entry and
-an audit row for every case it opens.
+case per account and policy or attaches the signal to the open one (cases/lifecycle.py routes it
+to a queue and sets its SLA clocks), freezing what tripped each rule as evidence, with a
+timeline entry and an audit row for every case it opens. The rest of the case work lives beside
+it: lifecycle, assignment, notes, evidence, merge, reports and read.
 """
 
 from __future__ import annotations
@@ -16,21 +18,22 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from abusedesk.cases.sla import due, more_severe, more_urgent
+from abusedesk.cases.desk import Desk, default_desk
+from abusedesk.cases.evidence import freeze_signal
+from abusedesk.cases.lifecycle import CaseFacts, case_for, do_close_case
+from abusedesk.cases.read import CaseRow, list_cases
+from abusedesk.cases.rule_info import RuleInfo
+from abusedesk.cases.sla import clocks, more_severe, more_urgent
 from abusedesk.clock import Clock
-from abusedesk.detection.spec import RuleSpec
-from abusedesk.storage.audit import write_audit
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import Case, CaseEvent, Signal, UtcDateTime
-
-OPEN_STATES = ("open", "pending")
 
 
 @dataclass(slots=True)
 class SignalDraft:
     """A rule's match on an event, before it is stored."""
 
-    rule: RuleSpec
+    rule: RuleInfo
     account_id: str | None
     event_id: str
     event_type: str
@@ -64,7 +67,13 @@ def do_record_signals(
     updates: Sequence[HitUpdate] = (),
     *,
     actor: str = "detection",
+    desk: Desk | None = None,
 ) -> RecordResult:
+    """Store signals, count repeat hits, and put live rules' signals on cases (one transaction).
+
+    `desk` gives the queues and reopen window (the workspace's; the shipped defaults if None).
+    """
+    desk = desk or default_desk()
     result = RecordResult()
     if not drafts and not updates:
         return result
@@ -97,28 +106,14 @@ def do_record_signals(
                 )
         session.flush()
         for (account_id, policy), items in by_case.items():
-            case, opened = _case_for(session, account_id, policy, items, now)
+            case, opened = _case_for(session, clock, desk, (account_id, policy), items)
             if opened:
                 result.cases_opened.append(case.id)
-                write_audit(
-                    session,
-                    clock,
-                    actor=f"rule:{items[0][0].rule.id}",
-                    action="case.open",
-                    object_type="case",
-                    object_id=str(case.id),
-                    reason=items[0][0].rule.description,
-                    after={
-                        "account_id": account_id,
-                        "policy": policy,
-                        "queue": case.queue,
-                        "priority": case.priority,
-                    },
-                )
             else:
                 result.cases_updated.add(case.id)
             for draft, signal in items:
                 signal.case_id = case.id
+                freeze_signal(session, case.id, signal, draft.rule.when, now)
                 session.add(
                     CaseEvent(
                         case_id=case.id,
@@ -179,65 +174,53 @@ def _apply_hits(session: Session, updates: Sequence[HitUpdate]) -> None:
 
 def _case_for(
     session: Session,
-    account_id: str,
-    policy: str,
+    clock: Clock,
+    desk: Desk,
+    key: tuple[str, str],
     items: list[tuple[SignalDraft, Signal]],
-    now: datetime,
 ) -> tuple[Case, bool]:
+    account_id, policy = key
     rules = [draft.rule for draft, _ in items]
     first_ts = min(draft.event_ts for draft, _ in items)
     last_ts = max(draft.event_ts for draft, _ in items)
-    case = session.execute(
-        select(Case)
-        .where(Case.account_id == account_id, Case.policy == policy, Case.status.in_(OPEN_STATES))
-        .order_by(Case.id)
-        .limit(1)
-    ).scalar_one_or_none()
-    opened = case is None
-    if case is None:
-        routing = rules[0].case
-        assert routing is not None
-        case = Case(
-            account_id=account_id,
-            policy=policy,
-            queue=routing.queue,
-            priority=routing.priority,
-            status="open",
-            title=f"{policy}: {rules[0].description}"[:512],
-            rules=[],
-            severity=rules[0].severity,
-            signal_count=0,
-            opened_at=now,
-            updated_at=now,
-            first_signal_at=first_ts,
-            last_signal_at=last_ts,
-            sla_due_at=due(routing.priority, now),
-        )
-        session.add(case)
-        session.flush()
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                ts=now,
-                kind="opened",
-                actor=f"rule:{rules[0].id}",
-                body={"policy": policy, "queue": case.queue, "priority": case.priority},
-            )
-        )
+    routing = rules[0].case
+    assert routing is not None
+    facts = CaseFacts(
+        account_id=account_id,
+        policy=policy,
+        severity=rules[0].severity,
+        priority=routing.priority,
+        source="detection",
+        title=f"{policy}: {rules[0].description}",
+        suggested_queue=routing.queue,
+        first_seen=first_ts,
+        last_seen=last_ts,
+    )
+    case, opened = case_for(
+        session, clock, desk, facts, actor=f"rule:{rules[0].id}", reason=rules[0].description
+    )
     names = list(case.rules)
+    priority = case.priority
     for rule in rules:
         if rule.id not in names:
             names.append(rule.id)
         if rule.case is not None:
-            case.priority = more_urgent(case.priority, rule.case.priority)
+            priority = more_urgent(priority, rule.case.priority)
         case.severity = more_severe(case.severity, rule.severity)
     case.rules = names
     case.signal_count += len(items)
     case.first_signal_at = min(case.first_signal_at, first_ts)
     case.last_signal_at = max(case.last_signal_at, last_ts)
-    case.updated_at = now
-    if case.sla_due_at is None or due(case.priority, case.opened_at) < case.sla_due_at:
-        case.sla_due_at = due(case.priority, case.opened_at)
+    case.updated_at = clock.now()
+    if priority != case.priority:
+        # A more urgent rule tightens the clocks, counted from when the case opened.
+        case.priority = priority
+        if case.queue in desk.queues.queues:
+            first_due, resolution_due = clocks(
+                desk.queues.get(case.queue), priority, case.opened_at
+            )
+            case.first_response_due_at = min(case.first_response_due_at or first_due, first_due)
+            case.resolution_due_at = min(case.resolution_due_at or resolution_due, resolution_due)
     return case, opened
 
 
@@ -253,136 +236,26 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: int
-    account_id: str
-    policy: str
-    queue: str
-    priority: str
-    status: str
-    severity: str
-    title: str
-    opened_at: datetime
-    first_signal_at: datetime
-    last_signal_at: datetime
-    sla_due_at: datetime | None
-    signal_count: int
-    rules: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "account_id": self.account_id,
-            "policy": self.policy,
-            "queue": self.queue,
-            "priority": self.priority,
-            "status": self.status,
-            "severity": self.severity,
-            "title": self.title,
-            "opened_at": self.opened_at.isoformat(),
-            "first_signal_at": self.first_signal_at.isoformat(),
-            "last_signal_at": self.last_signal_at.isoformat(),
-            "sla_due_at": self.sla_due_at.isoformat() if self.sla_due_at else None,
-            "signal_count": self.signal_count,
-            "rules": self.rules,
-        }
-
-
-def list_cases(
-    store: Store,
-    *,
-    status: str | None = None,
-    queue: str | None = None,
-    policy: str | None = None,
-    account_id: str | None = None,
-    limit: int | None = None,
-) -> list[CaseRow]:
-    query = select(Case).order_by(Case.priority, Case.opened_at, Case.id)
-    if status is not None:
-        query = query.where(Case.status == status)
-    if queue is not None:
-        query = query.where(Case.queue == queue)
-    if policy is not None:
-        query = query.where(Case.policy == policy)
-    if account_id is not None:
-        query = query.where(Case.account_id == account_id)
-    if limit is not None:
-        query = query.limit(limit)
-    with store.sessions() as session:
-        cases = session.execute(query).scalars().all()
-    return [
-        CaseRow(
-            c.id,
-            c.account_id,
-            c.policy,
-            c.queue,
-            c.priority,
-            c.status,
-            c.severity,
-            c.title,
-            c.opened_at,
-            c.first_signal_at,
-            c.last_signal_at,
-            c.sla_due_at,
-            c.signal_count,
-            list(c.rules),
-        )
-        for c in cases
-    ]
-
-
-OUTCOMES = ("confirmed", "false_positive", "duplicate", "no_action")
-
-
-def do_close_case(
-    store: Store, clock: Clock, *, case_id: int, outcome: str, actor: str, reason: str
-) -> CaseRow:
-    """Close a case with its outcome (what rule precision is measured against), audited."""
-    from abusedesk.errors import ConflictError, InputError, NotFoundError
-
-    if outcome not in OUTCOMES:
-        raise InputError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    if not reason.strip():
-        raise InputError("give a reason: it is kept in the audit log and shown on the case")
-    now = clock.now()
-    with store.transaction() as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFoundError(f"no case {case_id}")
-        if case.status == "closed":
-            raise ConflictError(f"case {case_id} is closed already ({case.outcome})")
-        before = {"status": case.status, "outcome": case.outcome}
-        case.status, case.outcome, case.closed_at, case.updated_at = "closed", outcome, now, now
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                ts=now,
-                kind="closed",
-                actor=actor,
-                body={"outcome": outcome, "reason": reason},
-            )
-        )
-        write_audit(
-            session,
-            clock,
-            actor=actor,
-            action="case.close",
-            object_type="case",
-            object_id=str(case.id),
-            reason=reason,
-            before=before,
-            after={"status": "closed", "outcome": outcome},
-        )
-    return next(c for c in list_cases(store, account_id=case.account_id) if c.case_id == case_id)
-
-
 def case_outcomes(store: Store) -> dict[tuple[str, str], str]:
-    """(account, policy) -> the latest decided outcome of a closed case."""
+    """(account, policy) -> the latest decided outcome of a closed case, as backtests name
+    them: "confirmed" (violation_confirmed) or "false_positive" (no_violation)."""
+    names = {"violation_confirmed": "confirmed", "no_violation": "false_positive"}
     with store.sessions() as session:
         rows = session.execute(
-            select(Case.account_id, Case.policy, Case.outcome)
-            .where(Case.status == "closed", Case.outcome.in_(("confirmed", "false_positive")))
+            select(Case.account_id, Case.policy, Case.resolution)
+            .where(Case.status == "closed", Case.resolution.in_(tuple(names)))
             .order_by(Case.closed_at)
         ).all()
-    return {(account, policy): str(outcome) for account, policy, outcome in rows}
+    return {(account, policy): names[str(res)] for account, policy, res in rows}
+
+
+__all__ = [
+    "CaseRow",
+    "HitUpdate",
+    "RecordResult",
+    "SignalDraft",
+    "case_outcomes",
+    "do_close_case",
+    "do_record_signals",
+    "list_cases",
+]

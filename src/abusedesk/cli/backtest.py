@@ -7,16 +7,14 @@ from pathlib import Path
 import orjson
 import typer
 
-from abusedesk.cases.services import case_outcomes
 from abusedesk.cli.context import workspace
 from abusedesk.cli.detect import parse_when
 from abusedesk.cli.evaluate import load_json
 from abusedesk.cli.output import err, handles_errors, print_rows
-from abusedesk.detection.backtest import run_backtest
-from abusedesk.detection.replay import lake_events
 from abusedesk.detection.rules.diagnostics import render
 from abusedesk.detection.rules.pack import CompiledPack, analyze_path
 from abusedesk.errors import InputError
+from abusedesk.pipeline.backtest import backtest_lake
 
 
 @handles_errors
@@ -38,14 +36,7 @@ def backtest(
     start, end = parse_when(since, "--since"), parse_when(until, "--until")
     truth = load_json(labels, "labels") if labels is not None else None
     with workspace() as ws, ws.lake_reader() as reader:
-        report = run_backtest(
-            pack,
-            lake_events(reader, since=start, until=end),
-            since=start,
-            until=end,
-            outcomes=None if truth is not None else case_outcomes(ws.store),
-            labels=truth,
-        )
+        report = backtest_lake(pack, reader, ws.store, since=start, until=end, labels=truth)
     if as_json:
         typer.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
         return

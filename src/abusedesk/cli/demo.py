@@ -24,6 +24,13 @@ from abusedesk.sim.evaluate import render_text
 from abusedesk.sim.generator import generate
 from abusedesk.workspace import Workspace
 
+# The score above is not evidence about real traffic, and must not be read as such.
+SCORE_CAVEAT = (
+    "[yellow]note:[/] the simulator and the default playbook were written together, by the "
+    "same people, so this score measures how well the two agree, not how detection does on "
+    "real traffic."
+)
+
 
 @handles_errors
 def demo(
@@ -69,6 +76,7 @@ def demo(
         report = evaluate_store(ws.store, sim_dir / "labels.json")
         out.print()
         out.print(render_text(report), markup=False)
+        out.print(SCORE_CAVEAT)
         out.print(f"\n[bold]ready in {time.perf_counter() - started:.0f} s[/]")
         if no_serve:
             return

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.cases.services import list_cases
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out
-from abusedesk.detection.engine import DetectionEngine
-from abusedesk.detection.replay import lake_events
-from abusedesk.detection.stream import DetectionStats
 from abusedesk.errors import InputError
+from abusedesk.pipeline.replay import lake_size, replay, warm_up
+from abusedesk.pipeline.signals import DetectionStats
 from abusedesk.workspace import Workspace
 
 
@@ -53,9 +51,6 @@ def detect(
                 warmed = warm_up(consumer.engine, reader, start)
                 if not as_json:
                     err.print(f"windows warmed with {warmed:,} events before {start.isoformat()}")
-            row = reader.con.execute("SELECT count(*) FROM events").fetchone()
-            total = int(row[0]) if row else 0
-            batch = []
             with Progress(
                 TextColumn("[bold]detect"),
                 BarColumn(),
@@ -64,33 +59,18 @@ def detect(
                 console=err,
                 disable=not err.is_terminal or as_json,
             ) as progress:
-                task = progress.add_task("detect", total=total)
-                for event in lake_events(reader, since=start, until=end):
-                    batch.append(event)
-                    if len(batch) >= 10_000:
-                        consumer.on_events(batch)
-                        progress.advance(task, len(batch))
-                        batch = []
-                if batch:
-                    consumer.on_events(batch)
-                    progress.advance(task, len(batch))
+                task = progress.add_task("detect", total=lake_size(reader))
+                replay(
+                    consumer,
+                    reader,
+                    since=start,
+                    until=end,
+                    on_batch=lambda n: progress.advance(task, n),
+                )
         if as_json:
             typer.echo(orjson.dumps(detection_dict(consumer.stats)).decode())
         else:
             print_detection(ws, consumer.stats)
-
-
-def warm_up(engine: DetectionEngine, reader: LakeReader, start: datetime) -> int:
-    """Replay the events of the longest window before `start` through the engine, recording
-    nothing, so that windowed features are right from the first event detected."""
-    windows = [f.spec.window_s for f in engine.pack.features.values() if f.spec.window_s]
-    if not windows:
-        return 0
-    count = 0
-    for event in lake_events(reader, since=start - timedelta(seconds=max(windows)), until=start):
-        engine.evaluate(event)
-        count += 1
-    return count
 
 
 def detection_dict(stats: DetectionStats) -> dict[str, Any]:

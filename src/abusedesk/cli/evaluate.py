@@ -22,7 +22,7 @@ def flagged_accounts(store: Store) -> dict[str, FlaggedAccount]:
     """Accounts with an open case (cases are opened by live rules only)."""
     grouped: dict[str, list[Any]] = {}
     for case in list_cases(store):
-        if case.status in ("open", "pending"):
+        if case.status != "closed" and case.signal_count > 0:
             grouped.setdefault(case.account_id, []).append(case)
     return {
         account: FlaggedAccount(

@@ -19,8 +19,8 @@ from abusedesk.cli.context import workspace
 from abusedesk.cli.detect import detection_dict, print_detection
 from abusedesk.cli.output import err, escape, handles_errors, out
 from abusedesk.events.adapters import registry as adapters
-from abusedesk.events.ingest import IngestSummary
 from abusedesk.events.sources import expand
+from abusedesk.events.summary import IngestSummary
 
 
 def ingest(
@@ -92,6 +92,11 @@ def print_summary(summary: IngestSummary) -> None:
     if summary.by_type:
         out.print(
             "  by type: " + ", ".join(f"{t} {n:,}" for t, n in sorted(summary.by_type.items()))
+        )
+    if summary.enrich_failures:
+        out.print(
+            f"  [yellow]{summary.enrich_failures:,} event(s) could not be enriched[/] and were "
+            "detected on without enrichment (a bug: the log has their ids, event enrich.failed)"
         )
     for item in summary.quarantine_sample:
         out.print(f"  [red]quarantined[/] {escape(str(item.where))}: {escape(item.reason)}")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from abusedesk.analytics.sql import run_query
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out, print_rows
 from abusedesk.errors import InputError
-from abusedesk.events.lake_writer import compact, count_by_partition
+from abusedesk.lake.compaction import compact, count_by_partition
 
 app = typer.Typer(help="The Parquet event lake.", no_args_is_help=True)
 
@@ -27,7 +28,9 @@ def sql(
         raise InputError(f"--format must be table, csv or json, not {fmt!r}")
     with workspace() as ws:
         with ws.lake_reader(locked=True) as reader:
-            result = reader.query(query, timeout_s=ws.settings.sql_timeout_s, max_rows=max_rows)
+            result = run_query(
+                reader, query, timeout_s=ws.settings.sql_timeout_s, max_rows=max_rows
+            )
         print_rows(result.columns, result.rows, fmt)
         if result.truncated:
             err.print(f"[yellow]only the first {max_rows} rows shown (--max-rows)[/]")

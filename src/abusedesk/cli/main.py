@@ -12,10 +12,13 @@ from abusedesk.cli import demo as demo_cmd
 from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
+from abusedesk.cli import investigate as investigate_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import queues as queues_cmd
+from abusedesk.cli import rules as rules_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
-from abusedesk.detection.rules import cli as rules_cmd
+from abusedesk.cli import users as users_cmd
 from abusedesk.sim import cli as sim_cmd
 
 app = typer.Typer(
@@ -31,10 +34,14 @@ app.command("detect")(detect_cmd.detect)
 app.command("sql")(lake_cmd.sql)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(queues_cmd.app, name="queues")
 app.add_typer(eval_cmd.app, name="eval")
 rules_cmd.app.command("backtest")(backtest_cmd.backtest)
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(sim_cmd.app, name="sim")
+app.add_typer(investigate_cmd.accounts_app, name="accounts")
+app.add_typer(investigate_cmd.entities_app, name="entities")
+app.add_typer(users_cmd.app, name="users")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")

@@ -72,4 +72,6 @@ def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) 
         table = Table(*columns, show_lines=False)
         for row in rows:
             table.add_row(*(escape(_cell(v)) for v in row))
-        out.print(table)
+        # On a terminal the table fits the screen; piped into a file or another program it keeps
+        # its natural width rather than being cut to rich's default of 80 columns.
+        out.print(table, width=None if out.is_terminal else 1_000)

@@ -17,13 +17,25 @@ def create(
     name: str = typer.Option(
         ..., "--name", help="What the token is for, e.g. the sending service."
     ),
-    role: str = typer.Option("ingest", "--role", help="admin, lead, analyst, viewer or ingest."),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        help="Role of a service token: ingest (the default), viewer, analyst, lead or admin.",
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="The user the token is for; it carries the user's role."
+    ),
 ) -> None:
     """Create a token and print it once."""
+    if user is None and role is None:
+        role = "ingest"
     with workspace() as ws:
-        token, token_id = do_create_token(ws.store, ws.clock, name=name, role=role, actor="cli")
+        token, token_id = do_create_token(
+            ws.store, ws.clock, name=name, role=role, user=user, actor="cli"
+        )
         typer.echo(token)
-        err.print(f"[dim]token {token_id} {name!r} ({role}); it is not shown again[/]")
+        owner = f" for {user}" if user else ""
+        err.print(f"[dim]token {token_id} {name!r}{owner}; it is not shown again[/]")
 
 
 @app.command("list")
@@ -32,10 +44,19 @@ def list_() -> None:
     """List tokens (never the secret)."""
     with workspace() as ws:
         rows = [
-            (t.id, t.name, t.prefix + "…", t.role, t.created_at, t.revoked_at or "")
+            (
+                t.id,
+                t.name,
+                t.prefix + "…",
+                t.role,
+                t.user_id or "",
+                t.created_at,
+                t.revoked_at or "",
+            )
             for t in list_tokens(ws.store)
         ]
-        print_rows(["id", "name", "prefix", "role", "created_at", "revoked_at"], rows, "table")
+        columns = ["id", "name", "prefix", "role", "user_id", "created_at", "revoked_at"]
+        print_rows(columns, rows, "table")
 
 
 @app.command("revoke")

@@ -13,6 +13,7 @@ docs/enrichment.md describes every field.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -41,6 +42,7 @@ from abusedesk.enrich.phone import CALLING_CODE_REGIONS, classify_e164, e164_dig
 from abusedesk.enrich.risk_table import RiskTable, load_risk_table
 from abusedesk.enrich.urls import default_shorteners, extractor, find_links, link_fields
 from abusedesk.events.schema import Event
+from abusedesk.logs import fields
 
 __all__ = ["Enricher", "cache_clear", "default_enricher", "enrich", "load_risk_table", "warm_up"]
 
@@ -51,6 +53,10 @@ _HEADER_TYPES = (dict, list)  # a tuple constant: `dict | list` would build a un
 _Handler = Callable[[dict[str, Any], datetime, _Fields], None]
 _Destination = tuple[_Fields, ZoneInfo | None]
 _NOT_A_NUMBER: Final[_Destination] = ({"to_valid": False}, None)
+# Enrichment failures logged one by one, then one line every LOG_EVERY (see _log_failure).
+LOG_FIRST: Final = 10
+LOG_EVERY: Final = 1000
+log = logging.getLogger("abusedesk.enrich")
 
 
 def warm_up() -> None:
@@ -150,8 +156,9 @@ class Enricher:
             handler = self._handlers.get(event.type)
             if handler is not None:
                 handler(event.data, ts, out)
-        except Exception:  # see the docstring: degrade, count, go on
+        except Exception as exc:  # see the docstring: degrade, count, log, go on
             self.failures += 1
+            _log_failure(self.failures, event, exc)
             for key in list(out)[size:]:
                 del out[key]
             for key in ENRICHED_FIELDS:
@@ -361,6 +368,25 @@ class Enricher:
         domains = fields.get("url_domains")
         if domains is not None:
             out["url_domains"] = list(domains)
+
+
+def _log_failure(count: int, event: Event, exc: Exception) -> None:
+    """One line for each of the first failures, then one every LOG_EVERY with the count: a bug
+    that hits every event of a kind must not flood the log. The line names the event and the
+    exception's type, not the event's content."""
+    if count <= LOG_FIRST or count % LOG_EVERY == 0:
+        log.warning(
+            "enrich.failed",
+            extra=fields(
+                event_id=event.id, type=event.type, error=type(exc).__name__, failures=count
+            ),
+        )
+
+
+def failure_count() -> int:
+    """Events the process-wide enricher failed on so far (0 if it was never built; asking
+    does not build it)."""
+    return default_enricher().failures if default_enricher.cache_info().currsize else 0
 
 
 @cache

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -189,27 +190,47 @@ class Signal(Base):
 
 
 class Case(Base):
+    """Work on one account and policy: opened by detection, a report or a person (cases/)."""
+
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_account_policy_status", "account_id", "policy", "status"),)
+    __table_args__ = (
+        Index("ix_cases_account_policy_status", "account_id", "policy", "status"),
+        # Claim-next and the queue page: open cases of one queue by priority, then due time.
+        Index("ix_cases_queue_work", "queue", "status", "priority", "resolution_due_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(String(128))
     policy: Mapped[str] = mapped_column(String(128))
     queue: Mapped[str] = mapped_column(String(64), index=True)
     priority: Mapped[str] = mapped_column(String(4))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    # new, triage, investigating, pending_customer, actioned, closed (cases/states.py)
+    status: Mapped[str] = mapped_column(String(16), default="new")
     title: Mapped[str] = mapped_column(String(512))
     rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
     severity: Mapped[str] = mapped_column(String(16))
     signal_count: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="detection", server_default="detection")
     opened_at: Mapped[datetime] = mapped_column(_tz())
     updated_at: Mapped[datetime] = mapped_column(_tz())
     closed_at: Mapped[datetime | None] = mapped_column(_tz())
     first_signal_at: Mapped[datetime] = mapped_column(_tz())
     last_signal_at: Mapped[datetime] = mapped_column(_tz())
-    outcome: Mapped[str | None] = mapped_column(String(32))  # confirmed, false_positive, ...
+    # violation_confirmed, no_violation, duplicate, escalated_out
+    resolution: Mapped[str | None] = mapped_column(String(32))
     assignee_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.id"))
-    sla_due_at: Mapped[datetime | None] = mapped_column(_tz())
+    # The analyst's name (a user's username when one exists): work can be assigned before the
+    # users table holds everyone, and the audit log names actors the same way.
+    assignee: Mapped[str | None] = mapped_column(String(128), index=True)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(_tz())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(_tz())
+    claimed_at: Mapped[datetime | None] = mapped_column(_tz())
+    first_action_at: Mapped[datetime | None] = mapped_column(_tz())
+    snoozed_until: Mapped[datetime | None] = mapped_column(_tz())
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    split_from_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    reopened_from_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseEvent(Base):
@@ -222,6 +243,20 @@ class CaseEvent(Base):
     ts: Mapped[datetime] = mapped_column(_tz())
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(128))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseEvidence(Base):
+    """Evidence frozen when it was gathered: what tripped a rule, sampled messages, a report."""
+
+    __tablename__ = "case_evidence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # signal, messages, metrics, report
+    ref: Mapped[str | None] = mapped_column(String(256))
+    gathered_at: Mapped[datetime] = mapped_column(_tz())
+    gathered_by: Mapped[str] = mapped_column(String(128))
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -278,6 +313,13 @@ class Report(Base):
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     received_at: Mapped[datetime] = mapped_column(_tz())
     case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    # Who reported it (an address, a form's user): kept for the analyst, never shown to the
+    # reported customer; notices must not quote it while this is set.
+    reporter_contact: Mapped[str | None] = mapped_column(String(320))
+    reporter_hidden: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # new (not routed yet), matched (on a case), unmatched (waiting in the unmatched queue)
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new", index=True)
+    routed_at: Mapped[datetime | None] = mapped_column(_tz())
 
 
 class Role(Base):

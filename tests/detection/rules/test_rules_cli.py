@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from abusedesk.detection.rules.cli import app
+from abusedesk.cli.rules import app
 
 PACKS = Path(__file__).parent / "packs"
 runner = CliRunner()

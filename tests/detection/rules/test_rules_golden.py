@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from abusedesk.detection.rules.cli import app
+from abusedesk.cli.rules import app
 from abusedesk.detection.rules.pack import analyze_path
 
 HERE = Path(__file__).parent

@@ -243,7 +243,8 @@ AGREEMENT_CASES = [
     "coalesce(a, x)", "nullif(a, b)", "nullif(s, 'a')", "abs(a)", "abs(x)", "least(a, b)",
     "greatest(a, b, 1)", "least(x, a)", "greatest(s, t)",
     "starts_with(s, 'a')", "ends_with(s, 'c')", "contains(s, t)", "contains(s, '')",
-    "list_contains(l, 'a')", "list_contains(l, s)", "regexp_matches(s, '^a')",
+    "list_contains(l, 'a')", "list_contains(l, s)", "list_contains(l, t)",
+    "regexp_matches(s, '^a')",
     "regexp_matches(s, '(?i)high')", "regexp_matches(s, 'a.c')", "regexp_matches(s, '[bc]+$')",
     "hour(ts)", "extract(hour from ts) >= 12",
     "CAST(x AS INT)", "CAST(a AS DOUBLE)", "CAST(p AS INT)", "CAST(a AS VARCHAR)",
@@ -257,6 +258,39 @@ AGREEMENT_CASES = [
 @pytest.mark.parametrize("expr", AGREEMENT_CASES)
 def test_python_and_duckdb_agree(lake: duckdb.DuckDBPyConnection, expr: str) -> None:
     assert_agree(lake, expr)
+
+
+# One call per function with a NULL argument, on rows chosen so that DuckDB's own answer would
+# differ (an empty list with a NULL value: DuckDB 2.0 says FALSE). functions.py decides.
+STRICT_CALLS = {
+    "lower": "lower(t)", "upper": "upper(t)", "length": "length(t)", "abs": "abs(a)",
+    "starts_with": "starts_with(s, t)", "ends_with": "ends_with(t, 'c')",
+    "contains": "contains(s, t)", "list_contains": "list_contains(l, t)",
+    "regexp_matches": "regexp_matches(t, 'a')", "hour": "hour(ts)",
+}  # fmt: skip
+
+
+def test_every_strict_function_has_a_null_case() -> None:
+    from abusedesk.detection.rules.functions import FUNCTIONS
+
+    assert {fn.name for fn in FUNCTIONS if fn.strict} == set(STRICT_CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(STRICT_CALLS))
+def test_strict_functions_are_null_for_a_null_argument_in_both_engines(
+    lake: duckdb.DuckDBPyConnection, name: str
+) -> None:
+    expr = STRICT_CALLS[name]
+    assert_agree(lake, expr)
+    compiled = compile_expression(expr, NS, boolean=False)
+    row = {"s": "abc", "t": None, "l": [], "a": None, "ts": None}
+    assert compiled.evaluate(row) is None
+    sql = to_duckdb_sql(expr)
+    got = lake.execute(
+        f"SELECT ({sql}) FROM (SELECT 'abc' AS s, NULL::VARCHAR AS t, []::VARCHAR[] AS l, "
+        "NULL::BIGINT AS a, NULL::TIMESTAMPTZ AS ts)"
+    ).fetchone()
+    assert got == (None,), f"{expr}: DuckDB gave {got}"
 
 
 # Random expressions from a small typed grammar, checked against DuckDB on the same rows.

@@ -1,8 +1,15 @@
 """The functions a rule may call: signature (for validation) and Python code (for compile).
 
 One entry per function keeps the two in step: the validator reads `params`/`result`, the
-compiler calls `emit`, and DuckDB runs the same call as sqlglot prints it. Every function is
-NULL-strict (NULL in, NULL out) unless its entry says otherwise, as in DuckDB.
+compiler calls `emit`, and DuckDB runs the same call as sqlglot prints it.
+
+NULL semantics are decided here, once, for both engines. A function is NULL-strict (any NULL
+argument makes the result NULL) unless its entry sets `strict=False`. For a strict function the
+compiler guards the Python code (`FunctionDef.emit`), and the transpiler guards the DuckDB call the
+same way (`transpile.py` asks `is_strict`), so the backtest never depends on what a DuckDB
+release does with NULL (DuckDB 2.0 answers FALSE for `list_contains([], NULL)`). A non-strict
+entry (coalesce, nullif, least, greatest) spells out its NULL handling in its own code, and the
+DuckDB agreement test holds DuckDB to it.
 To add a function: add an entry, a case to the DuckDB agreement test, and a line to docs/rules.md.
 """
 
@@ -48,22 +55,36 @@ class FunctionDef:
     nodes: tuple[type[exp.Expression], ...]
     params: tuple[Kinds, ...]
     result: ExprKind | None  # None: the unified kind of the arguments
-    emit: Emit
+    code: Emit  # Python over the argument values (never NULL when the function is strict)
     doc: str
     variadic: bool = False  # the last parameter repeats (at least once)
     same_kind: bool = False  # all arguments must have one kind (coalesce, least, ...)
     literal_text: tuple[int, ...] = ()  # parameters that must be a string literal
+    strict: bool = True  # NULL in, NULL out; False: `code` handles NULL arguments itself
+
+    def emit(self, gen: Emitter, args: Sequence[str], nodes: Sequence[exp.Expression]) -> str:
+        """Python for a call: `code` over the argument values, behind a NULL guard if strict."""
+        if not self.strict:
+            return self.code(gen, args, nodes)
+        names, test = null_guard(gen, args)
+        return f"(None if {test} else {self.code(gen, names, nodes)})"
+
+
+def null_guard(gen: Emitter, args: Sequence[str]) -> tuple[list[str], str]:
+    """Names bound to the argument values, and a test that is true when one of them is NULL."""
+    names = [gen.tmp() for _ in args]
+    test = " or ".join(f"({n} := {a}) is None" for n, a in zip(names, args, strict=True))
+    return names, test
 
 
 def strict(gen: Emitter, args: Sequence[str], template: str) -> str:
     """NULL if any argument is NULL, else `template` over the argument values."""
-    names = [gen.tmp() for _ in args]
-    test = " or ".join(f"({n} := {a}) is None" for n, a in zip(names, args, strict=True))
+    names, test = null_guard(gen, args)
     return f"(None if {test} else {template.format(*names)})"
 
 
 def _template(template: str) -> Emit:
-    return lambda gen, args, nodes: strict(gen, args, template)
+    return lambda gen, args, nodes: template.format(*args)
 
 
 def _coalesce(gen: Emitter, args: Sequence[str], nodes: Sequence[exp.Expression]) -> str:
@@ -101,8 +122,7 @@ def _call(helper: Callable[..., object]) -> Emit:
 
 def _regexp(gen: Emitter, args: Sequence[str], nodes: Sequence[exp.Expression]) -> str:
     pattern = gen.const(re.compile(str(nodes[1].this)))
-    value = gen.tmp()
-    return f"(None if ({value} := {args[0]}) is None else {pattern}.search({value}) is not None)"
+    return f"({pattern}.search({args[0]}) is not None)"
 
 
 def hour(value: datetime) -> int:
@@ -111,7 +131,7 @@ def hour(value: datetime) -> int:
 
 
 def _hour(gen: Emitter, args: Sequence[str], nodes: Sequence[exp.Expression]) -> str:
-    return strict(gen, args, gen.const(hour) + "({0})")
+    return f"{gen.const(hour)}({args[0]})"
 
 
 FUNCTIONS: Final[tuple[FunctionDef, ...]] = (
@@ -124,20 +144,20 @@ FUNCTIONS: Final[tuple[FunctionDef, ...]] = (
     FunctionDef(
         "coalesce", (exp.Coalesce,), (ANY_SCALAR,), None, _coalesce,
         "the first argument that is not NULL (ifnull(a, b) is coalesce(a, b))",
-        variadic=True, same_kind=True,
+        variadic=True, same_kind=True, strict=False,
     ),
     FunctionDef(
         "nullif", (exp.Nullif,), (ANY_SCALAR, ANY_SCALAR), None, _nullif,
-        "NULL when a = b, else a", same_kind=True,
+        "NULL when a = b, else a", same_kind=True, strict=False,
     ),
     FunctionDef("abs", (exp.Abs,), (NUMBER,), None, _template("abs({0})"), "absolute value"),
     FunctionDef(
         "least", (exp.Least,), (ANY_SCALAR,), None, _call(least),
-        "the smallest argument, NULLs skipped", variadic=True, same_kind=True,
+        "the smallest argument, NULLs skipped", variadic=True, same_kind=True, strict=False,
     ),
     FunctionDef(
         "greatest", (exp.Greatest,), (ANY_SCALAR,), None, _call(greatest),
-        "the largest argument, NULLs skipped", variadic=True, same_kind=True,
+        "the largest argument, NULLs skipped", variadic=True, same_kind=True, strict=False,
     ),
     FunctionDef(
         "starts_with", (exp.StartsWith,), (TEXT, TEXT), "bool", _template("{0}.startswith({1})"),
@@ -153,7 +173,7 @@ FUNCTIONS: Final[tuple[FunctionDef, ...]] = (
     ),
     FunctionDef(
         "list_contains", (exp.ArrayContains,), (LIST, TEXT), "bool", _template("({1} in {0})"),
-        "a list of text (e.g. url_domains) contains a value",
+        "a list of text (e.g. url_domains) contains a value (NULL if the list or value is NULL)",
     ),
     FunctionDef(
         "regexp_matches", (exp.RegexpLike,), (TEXT, TEXT), "bool", _regexp,
@@ -189,3 +209,9 @@ def unsupported_args(node: exp.Expression) -> list[str]:
         part = node.this.name.upper() if isinstance(node.this, exp.Expression) else ""
         return [] if part == "HOUR" else [f"EXTRACT({part} ...)"]
     return [key for key, value in node.args.items() if value and key not in NEUTRAL_ARGS]
+
+
+def is_strict(node: exp.Expression) -> bool:
+    """Whether `node` is a call of a NULL-strict function (both engines must guard it)."""
+    fn = BY_NODE.get(type(node))
+    return fn is not None and fn.strict

@@ -6,7 +6,10 @@ The rendering pins down the places where DuckDB's defaults differ from the Pytho
 - CAST is TRY_CAST (a value that cannot be converted is NULL), INT is BIGINT;
 - decimal literals are cast to DOUBLE: DuckDB reads 0.2 as DECIMAL, exact where Python's float
   is not, and `x < 0.2` must mean the same in both;
-- every name is quoted, so `to`, `from` or `source` never read as keywords.
+- every name is quoted, so `to`, `from` or `source` never read as keywords;
+- a call of a NULL-strict function (functions.py decides which) is NULL when an argument that
+  is not a literal is NULL, spelled out as CASE: DuckDB's own NULL handling differs between
+  functions and releases (2.0 answers FALSE for `list_contains([], NULL)`).
 The backtest connection should run with `SET TimeZone = 'UTC'` so hour(ts) on TIMESTAMPTZ is UTC.
 """
 
@@ -16,6 +19,7 @@ from typing import Final
 
 from sqlglot import exp
 
+from abusedesk.detection.rules.functions import call_args, is_strict
 from abusedesk.detection.rules.parse import parse_expression
 from abusedesk.detection.rules.source import ExprSite
 
@@ -53,6 +57,8 @@ def _bottom_up(node: exp.Expression) -> exp.Expression:
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    if is_strict(node):
+        return _null_strict(node)
     if isinstance(node, (exp.Div, exp.Mod)):
         divisor = exp.Nullif(this=node.expression, expression=exp.Literal.number(0))
         return type(node)(this=node.this, expression=divisor)
@@ -63,6 +69,15 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Literal) and not node.is_string and not _is_int(str(node.this)):
         return exp.Cast(this=node.copy(), to=exp.DataType.build("DOUBLE"))
     return node
+
+
+def _null_strict(call: exp.Expression) -> exp.Expression:
+    """CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE call END, over the non-literal arguments."""
+    nullable = [arg for arg in call_args(call) if not isinstance(arg, exp.Literal)]
+    if not nullable:
+        return call
+    test = exp.or_(*(exp.Is(this=arg.copy(), expression=exp.Null()) for arg in nullable))
+    return exp.Case(ifs=[exp.If(this=test, true=exp.Null())], default=call.copy())
 
 
 def _is_int(text: str) -> bool:

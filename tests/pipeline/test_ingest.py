@@ -13,6 +13,9 @@ from abusedesk.events.registry import RegistryBatch
 from abusedesk.storage.models import Account, AccountEntity, Entity, IngestRun, QuarantineItem
 from abusedesk.workspace import Workspace
 
+# The adapters' sample files, fed here through the whole ingest.
+ADAPTER_FIXTURES = Path(__file__).parents[1] / "events" / "adapters" / "fixtures"
+
 
 def line(**fields: object) -> bytes:
     return orjson.dumps(fields) + b"\n"
@@ -253,7 +256,7 @@ def test_each_run_is_recorded(workspace: Workspace, tmp_path: Path) -> None:
 def test_a_folder_of_mixed_formats_is_detected_file_by_file(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    fixtures = Path(__file__).parent / "adapters" / "fixtures"
+    fixtures = ADAPTER_FIXTURES
     folder = tmp_path / "inbox"
     folder.mkdir()
     for name in ("arf/rfc5965_sample.eml", "sendgrid/batch.json", "twilio/api-export.csv"):
@@ -314,7 +317,7 @@ def test_an_arf_complaint_finds_the_account_of_its_message(
 ) -> None:
     """The complaint names no account; the original's Message-ID has the SES message id as its
     local part, and the lake holds that message with its account."""
-    eml = (Path(__file__).parent / "adapters" / "fixtures" / "arf" / "no_account.eml").read_bytes()
+    eml = (ADAPTER_FIXTURES / "arf" / "no_account.eml").read_bytes()
     ses_id = "0100018e1f2a3b4c-77aa"
     sent = line(
         id="m-ses",
@@ -339,7 +342,7 @@ def test_an_arf_complaint_finds_the_account_of_its_message(
 def test_an_arf_complaint_with_no_known_message_becomes_a_report(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    eml = (Path(__file__).parent / "adapters" / "fixtures" / "arf" / "no_account.eml").read_bytes()
+    eml = (ADAPTER_FIXTURES / "arf" / "no_account.eml").read_bytes()
     (tmp_path / "report.eml").write_bytes(eml)
     summary = workspace.ingestor().ingest_paths([tmp_path / "report.eml"])
     assert summary.by_type == {"report": 1}

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-from abusedesk.events.lake_writer import SCHEMAS, LakeWriter
 from abusedesk.events.schema import FIELDS, Event, validate_event
+from abusedesk.lake.writer import SCHEMAS, LakeWriter
 from abusedesk.sim.generator import generate
 
 

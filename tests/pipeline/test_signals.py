@@ -11,7 +11,7 @@ from sqlalchemy import select
 from abusedesk.cases.services import list_cases
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules.pack import CompiledPack, load_pack_text
-from abusedesk.detection.stream import DetectionConsumer
+from abusedesk.pipeline.signals import DetectionConsumer
 from abusedesk.storage.models import AuditEntry, CaseEvent, Signal
 from abusedesk.workspace import Workspace
 
@@ -112,7 +112,7 @@ def test_a_live_rule_opens_one_case_and_repeats_are_hits(
 
 
 def test_detect_over_the_lake_adds_nothing_twice(workspace: Workspace, tmp_path: Path) -> None:
-    from abusedesk.detection.replay import lake_events
+    from abusedesk.lake.replay import lake_events
 
     rows = [stop(i, "A", i) for i in range(4)]
     first = DetectionConsumer(engine(), workspace.store, workspace.clock)

@@ -1,26 +1,21 @@
 """DuckDB over the Parquet event lake: one view per event type and a view `events` of them all.
 
 A `LakeReader` is an in-memory DuckDB connection whose views read the lake's files at query time,
-so it always sees what ingest has written. For user SQL (`abusedesk sql`) the connection is
-locked down after the views exist: file access outside the lake is disabled, configuration is
-frozen, and only a single SELECT statement is accepted (checked with sqlglot before it runs).
+so it always sees what ingest has written. For user SQL (`abusedesk sql`, analytics/sql.py) the
+connection is locked down after the views exist: file access outside the lake is disabled and
+configuration is frozen.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
 
-from abusedesk.errors import DeadlineError, QueryError
-from abusedesk.events.lake_writer import SCHEMAS
+from abusedesk.lake.writer import SCHEMAS
 
 VIEW_NAMES: Final[dict[str, str]] = {
     "message": "messages",
@@ -58,13 +53,6 @@ def _empty_view(etype: str) -> str:
         cols.append(f"CAST(NULL AS {_DUCK_TYPES[field.type]}) AS {_quote(field.name)}")
     cols += [f"{_sql_string(etype)} AS type", "CAST(NULL AS DATE) AS day"]
     return "SELECT " + ", ".join(cols) + " WHERE false"
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool
 
 
 class LakeReader:
@@ -110,44 +98,6 @@ class LakeReader:
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         return self.con.sql(sql, params=params or None).to_arrow_table()
 
-    def query(
-        self, sql: str, *, timeout_s: float | None = None, max_rows: int | None = None
-    ) -> QueryResult:
-        """Run one read-only SELECT (user SQL), stopping it at `timeout_s`."""
-        check_read_only(sql)
-        timer: threading.Timer | None = None
-        expired = threading.Event()
-        if timeout_s is not None:
-
-            def _stop() -> None:
-                expired.set()
-                self.con.interrupt()
-
-            timer = threading.Timer(timeout_s, _stop)
-            timer.start()
-        try:
-            cursor = self.con.execute(sql)
-            columns = [d[0] for d in cursor.description or []]
-            if max_rows is None:
-                rows = cursor.fetchall()
-                truncated = False
-            else:
-                rows = cursor.fetchmany(max_rows + 1)
-                truncated = len(rows) > max_rows
-                rows = rows[:max_rows]
-        except duckdb.InterruptException:
-            raise DeadlineError(
-                f"query stopped after {timeout_s:g} s (ABUSEDESK_SQL_TIMEOUT_S)"
-            ) from None
-        except duckdb.Error as exc:
-            if expired.is_set():
-                raise DeadlineError(f"query stopped after {timeout_s:g} s") from None
-            raise QueryError(_first_line(str(exc))) from None
-        finally:
-            if timer is not None:
-                timer.cancel()
-        return QueryResult(columns, rows, truncated)
-
     def accounts_for_message_ids(self, message_ids: Iterable[str]) -> dict[str, str]:
         """message_id -> account_id for messages in the lake (to place ARF complaints)."""
         ids = sorted(set(message_ids))
@@ -163,27 +113,3 @@ class LakeReader:
         finally:
             self.con.unregister("_wanted_ids")
         return {str(mid): str(acc) for mid, acc in rows if acc is not None}
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "query failed"
-
-
-def check_read_only(sql: str) -> None:
-    """Accept exactly one SELECT (or WITH ... SELECT, or a set operation of SELECTs)."""
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        message = str(exc).splitlines()[0]
-        raise QueryError(f"cannot parse the query: {message}") from None
-    if len(statements) != 1:
-        raise QueryError(f"give exactly one statement (got {len(statements)})")
-    statement = statements[0]
-    if not isinstance(statement, exp.Query):
-        kind = type(statement).__name__.upper()
-        raise QueryError(f"only SELECT queries are allowed over the lake (got {kind})")
-    for node in statement.walk():
-        if isinstance(
-            node, exp.Insert | exp.Update | exp.Delete | exp.Create | exp.Drop | exp.Command
-        ):
-            raise QueryError("only SELECT queries are allowed over the lake")

@@ -1,24 +1,31 @@
-"""Streaming detection: ingest hands each committed batch to `DetectionConsumer`.
+"""Detection -> signals -> cases: ingest hands each committed batch to `DetectionConsumer`.
 
 Every event is evaluated; every rule match becomes a signal, except that repeats of the same
 rule on the same account within `cooldown_s` (by event time) are counted into the earlier
 signal's `hits` instead of stored again: a pumping burst is one signal with 4,000 hits, not
 4,000 rows. Signals and the cases they open are written by cases.services, in one transaction
-per batch.
+per batch; the case layer gets each rule as plain data (cases.rule_info.RuleInfo).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from abusedesk.cases.desk import Desk
+from abusedesk.cases.rule_info import Routing, RuleInfo
 from abusedesk.cases.services import HitUpdate, RecordResult, SignalDraft, do_record_signals
 from abusedesk.clock import Clock
 from abusedesk.detection.engine import DetectionEngine, Verdict, evidence
+from abusedesk.detection.spec import RuleSpec
 from abusedesk.events.schema import Event
+from abusedesk.logs import fields
 from abusedesk.storage.db import Store
+
+log = logging.getLogger("abusedesk.pipeline.signals")
 
 
 @dataclass
@@ -48,8 +55,10 @@ class DetectionConsumer:
         clock: Clock,
         *,
         cooldown_s: int = 3600,
+        desk: Desk | None = None,
     ) -> None:
         self.engine = engine
+        self.desk = desk
         self.store = store
         self.clock = clock
         self.cooldown_s = cooldown_s
@@ -57,6 +66,7 @@ class DetectionConsumer:
         self._last: dict[tuple[str, str], _Last] = {}
         self._drafts: list[SignalDraft] = []
         self._hits: dict[tuple[str, str], HitUpdate] = {}
+        self._rules: dict[str, RuleInfo] = {}
 
     def on_events(self, events: Sequence[Event]) -> None:
         # One call per batch: with feature state in Redis, one round trip for the batch.
@@ -92,8 +102,11 @@ class DetectionConsumer:
                         update.hits += 1
                         update.last_hit_at = max(update.last_hit_at, event.ts)
                 continue
+            info = self._rules.get(rule.id)
+            if info is None:
+                info = self._rules[rule.id] = rule_info(rule)
             draft = SignalDraft(
-                rule=rule,
+                rule=info,
                 account_id=event.account_id,
                 event_id=event.id,
                 event_type=event.type,
@@ -111,15 +124,35 @@ class DetectionConsumer:
         """Write pending signals and hits in one transaction."""
         drafts, hits = self._drafts, list(self._hits.values())
         self._drafts, self._hits = [], {}
-        result = do_record_signals(self.store, self.clock, drafts, hits)
+        result = do_record_signals(self.store, self.clock, drafts, hits, desk=self.desk)
         for draft in drafts:
             last = self._last.get((draft.account_id or "", draft.rule.id))
             if last is not None and last.draft is draft:
                 last.draft = None
         self._count(result)
+        if result.cases_opened:
+            log.info(
+                "cases.opened",
+                extra=fields(cases=result.cases_opened[:50], count=len(result.cases_opened)),
+            )
         return result
 
     def _count(self, result: RecordResult) -> None:
         self.stats.signals += result.signals
         self.stats.cases_opened += len(result.cases_opened)
         self.stats.opened_ids.extend(result.cases_opened)
+
+
+def rule_info(spec: RuleSpec) -> RuleInfo:
+    """What the case layer needs of a rule spec (cases never import detection)."""
+    routing = spec.case
+    return RuleInfo(
+        id=spec.id,
+        description=spec.description,
+        policy=spec.policy,
+        severity=spec.severity,
+        verdict=spec.verdict,
+        mode=spec.mode,
+        case=None if routing is None else Routing(routing.queue, routing.priority),
+        when=spec.when,
+    )

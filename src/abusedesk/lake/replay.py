@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from abusedesk.analytics.lake import LakeReader
 from abusedesk.events.schema import FIELDS, Event
+from abusedesk.lake.reader import LakeReader
 
 _OBJ = {f.name for fields in FIELDS.values() for f in fields if f.kind == "obj"}
 

@@ -3,14 +3,14 @@
 Layout: `<lake>/events/type=<type>/day=<YYYY-MM-DD>/part-<uuid>.parquet`, Hive-style, so DuckDB,
 Spark, Trino or ClickHouse read it as it is. `type` and `day` live only in the folder names.
 Each file is written under a dot-name and renamed into place, so a reader never sees half a file.
-Many small files make queries slow, so `compact()` merges a partition's files into one.
+Many small files make queries slow: compaction.py merges a partition's files into one, sorted
+by account and time in small row groups, so one account's rows are found without reading the rest.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,7 +85,7 @@ class LakeWriter:
         for (etype, day), events in sorted(self._buffers.items()):
             table = _table(etype, events)
             written.append(
-                _write_atomic(table, partition_dir(self.lake, etype, day), self.compression)
+                write_atomic(table, partition_dir(self.lake, etype, day), self.compression)
             )
         self._buffers.clear()
         self.written_files.extend(written)
@@ -142,13 +142,21 @@ _DICTIONARY: Final = [
 ]  # fmt: skip
 
 
-def _write_atomic(table: pa.Table, folder: Path, compression: str) -> Path:
+def write_atomic(
+    table: pa.Table, folder: Path, compression: str, row_group_size: int | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex[:16]}.parquet"
     tmp = folder / f".{name}.tmp"
     names = set(table.schema.names)
     dictionary = [column for column in _DICTIONARY if column in names]
-    pq.write_table(table, tmp, compression=compression, use_dictionary=dictionary)
+    pq.write_table(
+        table,
+        tmp,
+        compression=compression,
+        use_dictionary=dictionary,
+        row_group_size=row_group_size,
+    )
     final = folder / name
     os.replace(tmp, final)
     return final
@@ -158,46 +166,3 @@ def remove_files(paths: Iterable[Path]) -> None:
     """Undo a flush whose database transaction failed, so the lake holds no unrecorded rows."""
     for path in paths:
         path.unlink(missing_ok=True)
-
-
-def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None = None) -> int:
-    """Merge each partition holding at least `min_files` files into one file.
-
-    Returns the number of files removed. Readers running at the same moment may briefly see
-    the merged file next to its sources; compaction runs at the end of ingest for that reason.
-    """
-    folders = list(partitions) if partitions is not None else _all_partitions(lake)
-    removed = 0
-    for folder in folders:
-        files = sorted(folder.glob("part-*.parquet"))
-        if len(files) < min_files:
-            continue
-        etype = folder.parent.name.removeprefix("type=")
-        schema = SCHEMAS.get(etype)
-        if schema is None:
-            continue
-        tables = [pq.read_table(path, schema=schema) for path in files]
-        merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("id", "ascending")])
-        _write_atomic(merged, folder, "zstd")
-        remove_files(files)
-        removed += len(files)
-    return removed
-
-
-def _all_partitions(lake: Path) -> list[Path]:
-    root = lake / "events"
-    if not root.exists():
-        return []
-    return sorted(p for p in root.glob("type=*/day=*") if p.is_dir())
-
-
-def partitions_of(files: Iterable[Path]) -> list[Path]:
-    return sorted({path.parent for path in files})
-
-
-def count_by_partition(lake: Path) -> dict[str, int]:
-    """Files per partition (for `abusedesk lake status`)."""
-    out: dict[str, int] = defaultdict(int)
-    for folder in _all_partitions(lake):
-        out[f"{folder.parent.name}/{folder.name}"] = len(list(folder.glob("part-*.parquet")))
-    return dict(out)

@@ -1,0 +1,222 @@
+"""Investigation latency: account 360, entity pivot and linked accounts on a large lake.
+
+Prints one JSON line. The lake is built once and kept under a cache folder reused across runs
+(`--cache`, default ~/.cache/abusedesk-bench): the simulator writes DAYS at SCALE, ingest takes
+it in without detection into a SQLite workspace, and for PostgreSQL the registry tables are
+copied into a database of their own (the lake is shared). How long each step took is kept in
+`build.json` there and printed with the figures.
+
+    .venv/bin/python bench/desk.py                        # days 7, scale 36: ~20 M events
+    .venv/bin/python bench/desk.py --days 3 --scale 3     # a small lake, minutes to build
+    .venv/bin/python bench/desk.py --backends sqlite
+
+Latencies are per call, in ms, after one warm-up pass over the same inputs (the lake's files in
+the page cache, as on a server that has been up a while); each account and entity is asked
+`--repeat` times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, insert, select, text
+
+from abusedesk.investigate.account import Limits, account_360
+from abusedesk.investigate.linked import linked_accounts
+from abusedesk.investigate.pivot import entity_pivot
+from abusedesk.settings import Settings
+from abusedesk.sim.generator import generate
+from abusedesk.storage import db
+from abusedesk.storage.models import Account, Base, Entity
+from abusedesk.workspace import Workspace
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/abusedesk_bench_desk"
+COPIED = ("accounts", "entities", "account_entities", "reports")
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[desk] {message}\n")
+    sys.stderr.flush()
+
+
+def build(cache: Path, days: int, scale: float, seed: int) -> dict[str, Any]:
+    """Generate and ingest once; later runs read build.json."""
+    info_path = cache / "build.json"
+    info: dict[str, Any] = json.loads(info_path.read_text()) if info_path.exists() else {}
+    sim = cache / "sim"
+    if "generate_s" not in info:
+        log(f"generating days={days} scale={scale} into {sim}")
+        started = time.perf_counter()
+        summary = generate(sim, days=days, seed=seed, scale=scale)
+        info |= {"generate_s": round(time.perf_counter() - started, 1), "events": summary.events}
+        info_path.write_text(json.dumps(info))
+    if "ingest_s" not in info:
+        log("ingesting without detection (SQLite workspace)")
+        ws = Workspace(Settings(home=cache / "home"))
+        started = time.perf_counter()
+        result = ws.ingestor(actor="bench").ingest_paths([sim / "events.jsonl"])
+        info |= {"ingest_s": round(time.perf_counter() - started, 1), "accepted": result.accepted}
+        ws.close()
+        info_path.write_text(json.dumps(info))
+    return info
+
+
+def copy_to_postgresql(cache: Path, url: str, info: dict[str, Any]) -> None:
+    """The registry and reports of the SQLite workspace, copied into a PostgreSQL database."""
+    if info.get("pg_url") == url and "pg_copy_s" in info:
+        return
+    admin_url, name = url.rsplit("/", 1)
+    admin = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    log("copying the registry to PostgreSQL")
+    started = time.perf_counter()
+    source = db.make_engine(f"sqlite:///{cache / 'home' / 'abusedesk.db'}")
+    target = db.make_engine(url)
+    db.upgrade(target)
+    for name in COPIED:
+        table = Base.metadata.tables[name]
+        with source.connect() as src, target.begin() as dst:
+            result = src.execution_options(stream_results=True).execute(select(table))
+            while rows := result.fetchmany(20_000):
+                dst.execute(insert(table), [dict(r._mapping) for r in rows])
+    with target.begin() as dst:
+        dst.execute(text("SELECT setval('entities_id_seq', (SELECT max(id) FROM entities))"))
+        dst.execute(text("ANALYZE"))
+    info |= {"pg_url": url, "pg_copy_s": round(time.perf_counter() - started, 1)}
+    (cache / "build.json").write_text(json.dumps(info))
+
+
+def pick(ws: Workspace, n: int, seed: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """Accounts (the busiest third, the rest at random) and entities (random per kind)."""
+    rng = random.Random(seed)
+    with ws.store.sessions() as session:
+        busiest = list(
+            session.execute(
+                select(Account.account_id).order_by(Account.event_count.desc()).limit(n // 3)
+            ).scalars()
+        )
+        others = list(
+            session.execute(
+                select(Account.account_id)
+                .where(Account.event_count > 100)
+                .order_by(Account.account_id)
+            ).scalars()
+        )
+        accounts = busiest + rng.sample(others, min(n - len(busiest), len(others)))
+        entities: list[tuple[str, str]] = []
+        kinds = {"phone": "number", "ip": "ip", "device": "device", "payment": "payment",
+                 "domain": "domain", "email": "address"}  # fmt: skip
+        for kind, asked_as in kinds.items():
+            total = session.execute(
+                select(func.count()).select_from(Entity).where(Entity.kind == kind)
+            ).scalar_one()
+            for offset in rng.sample(range(total), min(total, max(n // len(kinds), 1))):
+                value = session.execute(
+                    select(Entity.value).where(Entity.kind == kind).order_by(Entity.id)
+                    .offset(offset).limit(1)
+                ).scalar_one()  # fmt: skip
+                entities.append((asked_as, value))
+    return accounts, entities
+
+
+def timed(calls: list[Callable[[], Any]], repeat: int) -> dict[str, float]:
+    for call in calls:  # warm-up: file cache, DuckDB metadata
+        call()
+    samples = []
+    for _ in range(repeat):
+        for call in calls:
+            started = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - started) * 1000)
+    cuts = statistics.quantiles(samples, n=100)
+    return {
+        "n": len(samples),
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(cuts[94], 1),
+        "max_ms": round(max(samples), 1),
+    }
+
+
+def measure(ws: Workspace, n: int, repeat: int, seed: int) -> dict[str, Any]:
+    accounts, entities = pick(ws, n, seed)
+    s = ws.settings
+    limits = Limits(days=s.investigate_days, sample=s.investigate_sample_size)
+
+    # One lake reader per call, as the API opens one per request.
+    def a360(account: str) -> Callable[[], Any]:
+        def call() -> Any:
+            lake = ws.account_lake()
+            return account_360(ws.store, lake, account, limits)
+
+        return call
+
+    def pivot(kind: str, value: str) -> Callable[[], Any]:
+        def call() -> Any:
+            lake = ws.account_lake()
+            return entity_pivot(ws.store, lake, kind, value, days=s.investigate_days,
+                                sample=s.investigate_sample_size)  # fmt: skip
+
+        return call
+
+    def linked(account: str) -> Callable[[], Any]:
+        return lambda: linked_accounts(ws.store, account, common=s.investigate_common_entity)
+
+    return {
+        "accounts": len(accounts),
+        "entities": len(entities),
+        "account_360": timed([a360(a) for a in accounts], repeat),
+        "entity_pivot": timed([pivot(k, v) for k, v in entities], repeat),
+        "linked": timed([linked(a) for a in accounts], repeat),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=36.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "abusedesk-bench")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--sample", type=int, default=30, help="Accounts and entities asked.")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    cache = args.cache / f"desk-d{args.days}-s{args.scale:g}-seed{args.seed}"
+    cache.mkdir(parents=True, exist_ok=True)
+    info = build(cache, args.days, args.scale, args.seed)
+    lake_files = list((cache / "home" / "lake" / "events").glob("type=*/day=*/part-*.parquet"))
+    out: dict[str, Any] = {
+        "bench": "desk",
+        "days": args.days,
+        "scale": args.scale,
+        "events": info.get("accepted"),
+        "lake_files": len(lake_files),
+        "lake_mb": round(sum(p.stat().st_size for p in lake_files) / 1e6),
+        "build": {k: v for k, v in info.items() if k.endswith("_s")},
+    }
+    for backend in args.backends.split(","):
+        url = None
+        if backend == "postgresql":
+            copy_to_postgresql(cache, args.pg_url, info)
+            url = args.pg_url
+            out["build"]["pg_copy_s"] = info["pg_copy_s"]
+        log(f"measuring on {backend}")
+        ws = Workspace(Settings(home=cache / "home", database_url=url))
+        out[backend] = measure(ws, args.sample, args.repeat, args.seed)
+        ws.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

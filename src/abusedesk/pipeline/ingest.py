@@ -1,0 +1,346 @@
+"""Ingest: read -> adapt -> validate -> de-duplicate -> lake + registry + reports -> consumers.
+
+One pass over each input, in batches: the adapter loop is events/reading.py; the run's row,
+claimed ids and quarantine are events/runs.py; reports intake is cases/report_intake.py. Bad
+input never stops a run: each rejected line or message goes to the quarantine table with its
+file, line and reason, and the rest goes in. A batch is one database transaction (event ids,
+registry, reports, quarantine, run counters); its Parquet files are written inside that
+transaction and removed again if it fails, so the lake never holds events the idempotency index
+does not know. Consumers (streaming detection, pipeline/signals.py) see each batch's new events
+after it commits.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from abusedesk.cases.report_intake import record_reports, resolve_report_targets
+from abusedesk.clock import Clock, SystemClock
+from abusedesk.enrich import failure_count
+from abusedesk.errors import InputError
+from abusedesk.events import runs
+from abusedesk.events.adapters import registry as adapters
+from abusedesk.events.adapters.base import Limits, Location, Record
+from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
+from abusedesk.events.registry import RegistryBatch
+from abusedesk.events.schema import Event, EventInvalid, validate_event
+from abusedesk.events.sources import expand, head, open_source
+from abusedesk.events.summary import IngestSummary
+from abusedesk.lake.compaction import compact, partitions_of
+from abusedesk.lake.reader import LakeReader
+from abusedesk.lake.writer import LakeWriter, remove_files
+from abusedesk.logs import fields
+from abusedesk.storage.db import Store
+
+log = logging.getLogger("abusedesk.pipeline.ingest")
+
+
+class BatchConsumer(Protocol):
+    """Gets each batch's newly accepted events, in input order, after the batch commits."""
+
+    def on_events(self, events: Sequence[Event]) -> None: ...
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: Store,
+        lake_dir: Path,
+        *,
+        limits: Limits | None = None,
+        batch_size: int = 50_000,
+        clock: Clock | None = None,
+        consumers: Sequence[BatchConsumer] = (),
+        actor: str = "cli",
+        origin: str = "cli",
+        compact_after: bool = True,
+    ) -> None:
+        self.store = store
+        self.lake_dir = lake_dir
+        self.limits = limits or Limits()
+        self.batch_size = batch_size
+        self.clock = clock or SystemClock()
+        self.consumers = list(consumers)
+        self.actor = actor
+        self.origin = origin
+        self.compact_after = compact_after
+
+    # ---------------------------------------------------------------- entry points
+
+    def ingest_paths(
+        self,
+        paths: Sequence[Path],
+        fmt: str = "auto",
+        *,
+        on_bytes: Callable[[int], None] | None = None,
+        on_file: Callable[[Path, str], None] | None = None,
+    ) -> IngestSummary:
+        files = expand(list(paths))
+        if fmt != "auto":
+            adapters.get(fmt)  # fail early on an unknown format name
+        run = _Run(self, [str(p) for p in files], fmt, keep_results=False)
+        run.manage_gc = True
+        try:
+            with _young_gc_only():
+                self._ingest_files(run, files, fmt, on_bytes, on_file)
+            run.manage_gc = False
+            return run.finish()
+        except BaseException:
+            run.abort()
+            raise
+
+    def _ingest_files(
+        self,
+        run: _Run,
+        files: list[Path],
+        fmt: str,
+        on_bytes: Callable[[int], None] | None,
+        on_file: Callable[[Path, str], None] | None,
+    ) -> None:
+        for path in files:
+            try:
+                adapter = (
+                    adapters.get(fmt) if fmt != "auto" else adapters.detect(head(path), path.name)
+                )
+            except InputError as exc:
+                # One unreadable or unrecognised file in a folder must not stop the rest.
+                run.reject_file(path, exc.message)
+                if on_bytes is not None:
+                    on_bytes(path.stat().st_size)
+                continue
+            if on_file is not None:
+                on_file(path, adapter.name)
+            with open_source(path, on_bytes) as stream:
+                run.consume_stream(adapter, stream, str(path))
+            run.summary.files += 1
+        run.flush()
+
+    def ingest_bytes(
+        self, data: bytes, *, source: str = "http", fmt: str = "jsonl"
+    ) -> IngestSummary:
+        """Ingest one request body; the summary carries a result per line or item."""
+        import io
+
+        adapter = adapters.get(fmt)
+        run = _Run(self, [source], fmt, keep_results=True)
+        try:
+            run.consume_stream(adapter, io.BytesIO(data), source)
+            run.summary.files = 1
+            return run.finish()
+        except BaseException:
+            run.abort()
+            raise
+
+    def ingest_objects(self, objects: Iterable[dict[str, Any]], *, source: str) -> IngestSummary:
+        """Ingest already-decoded canonical objects (a JSON array body), one result each."""
+        run = _Run(self, [source], "json", keep_results=True)
+        items = (Record(obj, Location(source, item=i)) for i, obj in enumerate(objects, 1))
+        try:
+            run.consume(None, items)
+            run.summary.files = 1
+            return run.finish()
+        except BaseException:
+            run.abort()
+            raise
+
+
+class _Run(BatchReader):
+    """One ingest run: the adapter loop (events.reading) plus what a batch flush does."""
+
+    def __init__(
+        self, ingestor: Ingestor, sources: list[str], fmt: str, *, keep_results: bool
+    ) -> None:
+        self.ing = ingestor
+        self.started = time.perf_counter()
+        run_id = runs.open_run(
+            ingestor.store,
+            ingestor.clock.now(),
+            origin=ingestor.origin,
+            actor=ingestor.actor,
+            sources=sources,
+            fmt=fmt,
+        )
+        summary = IngestSummary(run_id=run_id, results=[] if keep_results else None)
+        super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
+        self.written: list[Path] = []
+        self.reader: LakeReader | None = None
+        # Enrichment runs in the consumers; the run counts the failures of the process-wide
+        # enricher while it lasts (a decision enriched at the same moment in the same process
+        # would be counted here too).
+        self._enrich_failures_before = failure_count()
+        # File ingest runs with the GC policy of _young_gc_only; an API request must not
+        # change the server's own GC policy, so it leaves this off.
+        self.manage_gc = False
+
+    # ---------------------------------------------------------------- flushing
+
+    def _resolve(self, pending: Pending) -> None:
+        """Give complaints that arrived without an account the account of their message."""
+        if not pending.unresolved:
+            return
+        ids = {str(r.raw.get("message_id")) for r in pending.unresolved if r.raw.get("message_id")}
+        # An RFC 5322 Message-ID may carry the platform's own id as its local part (SES:
+        # <ses-message-id@email.amazonses.com>), so both forms are looked for.
+        wanted = ids | {_local_part(m) for m in ids}
+        known = {
+            e.data["message_id"]: e.account_id
+            for e in pending.events
+            if e.type == "message" and e.data.get("message_id") in wanted
+        }
+        missing = wanted - known.keys()
+        if missing:
+            if self.reader is None:
+                self.reader = LakeReader(self.ing.lake_dir)
+            else:
+                self.reader.close()
+                self.reader = LakeReader(self.ing.lake_dir)
+            known.update(self.reader.accounts_for_message_ids(missing))
+        results = self.summary.results
+        for index, record in enumerate(pending.unresolved):
+            message_id = str(record.raw.get("message_id"))
+            account = known.get(message_id) or known.get(_local_part(message_id))
+            raw = dict(record.raw, account_id=account) if account else record.fallback
+            assert raw is not None
+            try:
+                event = validate_event(raw)
+            except EventInvalid as exc:
+                slot = pending.unresolved_slots[index] if results is not None else None
+                self.reject(record.where, str(exc), excerpt_obj(raw), slot=slot)
+                continue
+            pending.events.append(event)
+            if results is not None:
+                slot = pending.unresolved_slots[index]
+                results[slot].id = event.id
+                pending.event_slots.append(slot)
+        pending.unresolved.clear()
+        pending.unresolved_slots.clear()
+
+    def flush(self) -> None:
+        pending = self.pending
+        self._resolve(pending)
+        self.pending = Pending()
+        summary = self.summary
+        results = summary.results
+
+        # Within the batch the first copy of an id wins. Most batches repeat no id, and one
+        # set of the ids says so.
+        seen: dict[str, int] = {}
+        unique: list[Event] = pending.events
+        if results is not None or len({e.id for e in unique}) != len(unique):
+            unique = []
+            for index, event in enumerate(pending.events):
+                if event.id in seen:
+                    summary.duplicates += 1
+                    if results is not None:
+                        results[pending.event_slots[index]].status = "duplicate"
+                    continue
+                seen[event.id] = index
+                unique.append(event)
+
+        store = self.ing.store
+        now = self.ing.clock.now()
+        writer = LakeWriter(self.ing.lake_dir)
+        files: list[Path] = []
+        try:
+            with store.engine.begin() as conn:
+                runs.mark_read(conn, summary)  # first: it opens the write transaction
+                fresh = runs.claim_ids(conn, unique, summary.run_id)
+                dupes = len(unique) - len(fresh)
+                if dupes:
+                    summary.duplicates += dupes
+                    if results is not None:
+                        new_ids = {e.id for e in fresh}
+                        for event in unique:
+                            if event.id not in new_ids:
+                                results[pending.event_slots[seen[event.id]]].status = "duplicate"
+                registry = RegistryBatch()
+                for event in fresh:
+                    registry.add(event)
+                registry.write(conn)
+                # After the registry write, so a report can name an entity first seen in
+                # this very batch.
+                resolve_report_targets(conn, fresh)
+                record_reports(conn, fresh, now)
+                runs.write_quarantine(conn, summary.run_id, pending.quarantine, now)
+                writer.add(fresh)
+                files = writer.flush()
+                runs.record_counts(conn, summary, summary.accepted + len(fresh))
+        except BaseException:
+            remove_files(files)
+            raise
+        self.written.extend(files)
+        summary.accepted += len(fresh)
+        summary.by_type.update(e.type for e in fresh)
+        if fresh:
+            for consumer in self.ing.consumers:
+                consumer.on_events(fresh)
+            summary.enrich_failures = failure_count() - self._enrich_failures_before
+        # Whatever survives the batch (detection state, caches) leaves the scanned
+        # generations; refcounting still frees what dies. See _young_gc_only.
+        if self.manage_gc:
+            gc.freeze()
+
+    def finish(self) -> IngestSummary:
+        self.flush()
+        if self.reader is not None:
+            self.reader.close()
+        if self.ing.compact_after and self.written:
+            compact(self.ing.lake_dir, min_files=8, partitions=partitions_of(self.written))
+        summary = self.summary
+        summary.elapsed_s = time.perf_counter() - self.started
+        runs.close_run(self.ing.store, self.ing.clock, summary, actor=self.ing.actor)
+        log.info(
+            "ingest.done",
+            extra=fields(origin=self.ing.origin, actor=self.ing.actor, **summary.to_dict()),
+        )
+        return summary
+
+    def abort(self) -> None:
+        """Called from the `except` of an entry point: the run's row says "failed"."""
+        if self.reader is not None:
+            self.reader.close()
+        runs.fail_run(self.ing.store, self.summary.run_id)
+        error = sys.exc_info()[0]
+        # The exception's type only: database errors can quote the batch's values.
+        log.error(
+            "ingest.failed",
+            extra=fields(
+                run_id=self.summary.run_id,
+                origin=self.ing.origin,
+                read=self.summary.read,
+                error=error.__name__ if error is not None else None,
+            ),
+        )
+
+
+@contextmanager
+def _young_gc_only() -> Iterator[None]:
+    """Keep the cyclic GC from rescanning the pending batch over and over.
+
+    A batch holds 100,000 events, a few containers each; every automatic full collection
+    walks all of them, which measured at more than half of parse time, and even a young
+    collection after each batch walked the whole batch (about 6 us an event). Events hold no
+    cycles and refcounting frees them, so during a run the cyclic GC is off, each batch ends
+    with gc.freeze(), and at the end the frozen objects are released and automatic collection
+    comes back: the few garbage cycles a run makes (database sessions) wait until then.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.collect()  # the run's few garbage cycles, once, instead of once per batch
+        if was_enabled:
+            gc.enable()
+
+
+def _local_part(message_id: str) -> str:
+    return message_id.strip("<>").split("@", 1)[0]
