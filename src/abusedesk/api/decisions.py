@@ -13,7 +13,7 @@ times the decision itself (see docs/api.md). Its one path:
     signals   matches go to a background writer, so a request never waits on the database
 
 Errors have the API's one JSON shape (errors.py). The FastAPI route below declares the same
-operation for the OpenAPI description and answers through the same `Decisions.answer` when a
+operation for the OpenAPI description and answers through the same `Decisions.decide` when a
 request reaches the framework (e.g. the app mounted under a prefix).
 """
 
