@@ -45,6 +45,7 @@ def backtest(
             until=end,
             outcomes=None if truth is not None else case_outcomes(ws.store),
             labels=truth,
+            scorer=ws.content_scorer(),
         )
     if as_json:
         typer.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())

@@ -13,6 +13,7 @@ from abusedesk.cli import detect as detect_cmd
 from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import model as model_cmd
 from abusedesk.cli import serve as serve_cmd
 from abusedesk.cli import tokens as tokens_cmd
 from abusedesk.detection.rules import cli as rules_cmd
@@ -38,6 +39,7 @@ app.add_typer(sim_cmd.app, name="sim")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")
+app.add_typer(model_cmd.app, name="model")
 
 
 @app.command("version")

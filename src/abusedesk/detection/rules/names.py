@@ -36,6 +36,14 @@ ENGINE_NAMES: Final[dict[str, tuple[Kind, str]]] = {
         "int",
         "how many other flagged accounts share a device or card with this account",
     ),
+    "campaign_accounts": (
+        "int",
+        (
+            "how many accounts have sent this message's campaign so far, this one included "
+            "(near-duplicate text, shared link domain or sender; content.campaigns); NULL for "
+            "inbound messages and other events"
+        ),
+    ),
 }
 
 ENVELOPE_KINDS: Final[dict[str, tuple[Kind, str]]] = {
