@@ -39,4 +39,4 @@ for channel in sys.argv[2:] or ["sms", "email"]:
     target = shipped_path(model.channel)
     model.save(target)
     summary = {k: v for k, v in figures.items() if k != "thresholds"}
-    print(json.dumps({"channel": channel, "bytes": target.stat().st_size, **summary}), flush=True)
+    print(json.dumps({"channel": channel, "bytes": target.stat().st_size, **summary}), flush=True)  # noqa: T201

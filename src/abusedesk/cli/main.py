@@ -6,6 +6,7 @@ import typer
 
 from abusedesk import __version__
 from abusedesk.cli import backtest as backtest_cmd
+from abusedesk.cli import campaigns as campaigns_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
 from abusedesk.cli import demo as demo_cmd
@@ -40,6 +41,7 @@ app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(lake_cmd.app, name="lake")
 app.add_typer(model_cmd.app, name="model")
+app.add_typer(campaigns_cmd.app, name="campaigns")
 
 
 @app.command("version")
