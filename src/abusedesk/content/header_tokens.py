@@ -17,6 +17,8 @@ from abusedesk.enrich.email import address_domain, default_freemail, parse_auth_
 
 _SPF_RESULT: Final = re.compile(r"^\s*([a-z]+)", re.IGNORECASE)
 _MAILER_WORD: Final = re.compile(r"[a-z][a-z-]{1,30}")
+_NOT_LETTER: Final = re.compile(r"[\W\d_]+")
+_NOT_UPPER: Final = re.compile(r"[^A-Z\u00c0-\u00de]+")
 _MAX_VALUE: Final = 2000  # header values are attacker-written: read their start only
 
 
@@ -63,8 +65,8 @@ def header_tokens(mail: Mail) -> list[str]:
         tokens.append("h:html-only")
     if mail.attachments:
         tokens.append("h:attachments")
-    letters = [c for c in mail.subject if c.isalpha()]
-    if len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+    letters = _NOT_LETTER.sub("", mail.subject)
+    if len(letters) >= 8 and len(_NOT_UPPER.sub("", letters)) > 0.7 * len(letters):
         tokens.append("h:subject-caps")
     tokens.extend(f"h:defect={d}" for d in mail.defects[:4])
     return tokens

@@ -113,28 +113,24 @@ def _split_head(raw: bytes, limits: Limits, mail: Mail) -> tuple[bytes, bytes]:
 
 
 def parse_headers(head: bytes, limits: Limits, mail: Mail | None = None) -> dict[str, list[str]]:
-    """Header fields by lower-case name, unfolded, at most `max_headers` of them. A loop over
-    lines: twice as fast as one multi-line pattern, four times the standard library's parser."""
+    """Header fields by lower-case name, unfolded, at most `max_headers` of them, each value cut
+    to 8,192 characters. Folded lines are joined by three replaces in C first, so the loop sees
+    one line per field (a third of the lines of a message with Received chains)."""
+    text = head.decode("latin-1")
+    if "\n " in text or "\n\t" in text:
+        text = text.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ")
     headers: dict[str, list[str]] = {}
-    values: list[str] | None = None
     count = 0
-    for line in head.decode("latin-1").split("\n"):
-        if line[:1] in (" ", "\t"):  # a folded continuation of the field before
-            # Bounded: joining every line of a 64 kB folded field one by one is quadratic.
-            if values is not None and len(values[-1]) < _MAX_VALUE:
-                values[-1] = f"{values[-1]} {line.strip()}"
-            continue
+    for line in text.split("\n"):
         name, colon, value = line.partition(":")
-        if not colon or not name or " " in name.rstrip():
-            values = None
+        if not colon or not name or " " in name.rstrip() or name[0] in " \t":
             continue
         count += 1
         if count > limits.max_headers:
             if mail is not None:
                 mail.defects.append("too-many-headers")
             break
-        values = headers.setdefault(name.rstrip().lower(), [])
-        values.append(value.strip())
+        headers.setdefault(name.rstrip().lower(), []).append(value.strip()[:_MAX_VALUE])
     return headers
 
 
