@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -105,4 +105,12 @@ class ModelRegistry:
 
 
 def all_versions(registry: ModelRegistry) -> list[Version]:
-    return [v for channel in CHANNELS for v in registry.versions(channel)]
+    """Every version of every channel; the shipped ones with the figures stored inside them."""
+    found = []
+    for channel in CHANNELS:
+        for version in registry.versions(channel):
+            if version.version == "shipped" and version.path.exists():
+                figures = load_model(version.path).meta.get("figures", {})
+                version = replace(version, figures=figures)  # noqa: PLW2901
+            found.append(version)
+    return found
