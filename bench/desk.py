@@ -47,11 +47,31 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-def build(cache: Path, days: int, scale: float, seed: int) -> dict[str, Any]:
-    """Generate and ingest once; later runs read build.json."""
+def build(cache: Path, days: int, scale: float, seed: int, first: int | None) -> dict[str, Any]:
+    """Generate and ingest once; later runs read build.json. With `first`, only the first
+    lines of the generated traffic go in (into a workspace of their own): a partial lake for a
+    machine that cannot ingest all of it in time."""
+    sim = cache / "sim"
+    generated_path = cache / "build.json"
+    generated: dict[str, Any] = (
+        json.loads(generated_path.read_text()) if generated_path.exists() else {}
+    )
+    if first is not None and "generate_s" in generated:
+        part = cache / f"first{first}"
+        part.mkdir(exist_ok=True)
+        source = part / "events.jsonl"
+        if not source.exists():
+            with (sim / "events.jsonl").open("rb") as src, source.open("wb") as dst:
+                for i, line in enumerate(src):
+                    if i >= first:
+                        break
+                    dst.write(line)
+        cache = part
+        sim = part
     info_path = cache / "build.json"
     info: dict[str, Any] = json.loads(info_path.read_text()) if info_path.exists() else {}
-    sim = cache / "sim"
+    if "generate_s" in generated:
+        info.setdefault("generate_s", generated["generate_s"])
     if "generate_s" not in info:
         log(f"generating days={days} scale={scale} into {sim}")
         started = time.perf_counter()
@@ -191,16 +211,20 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--sample", type=int, default=30, help="Accounts and entities asked.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--first", type=int, help="Ingest only this many of the events.")
     args = parser.parse_args()
     cache = args.cache / f"desk-d{args.days}-s{args.scale:g}-seed{args.seed}"
     cache.mkdir(parents=True, exist_ok=True)
-    info = build(cache, args.days, args.scale, args.seed)
+    info = build(cache, args.days, args.scale, args.seed, args.first)
+    if args.first is not None:
+        cache = cache / f"first{args.first}"
     lake_files = list((cache / "home" / "lake" / "events").glob("type=*/day=*/part-*.parquet"))
     out: dict[str, Any] = {
         "bench": "desk",
         "days": args.days,
         "scale": args.scale,
         "events": info.get("accepted"),
+        "first": args.first,
         "lake_files": len(lake_files),
         "lake_mb": round(sum(p.stat().st_size for p in lake_files) / 1e6),
         "build": {k: v for k, v in info.items() if k.endswith("_s")},

@@ -23,6 +23,8 @@ from abusedesk.settings import Settings
 from abusedesk.storage.db import Store
 
 if TYPE_CHECKING:
+    from abusedesk.content.registry import ModelRegistry
+    from abusedesk.content.scorer import ContentScorer
     from abusedesk.detection.engine import DetectionEngine
     from abusedesk.enforcement.delivery import Outbox
     from abusedesk.enforcement.services import Enforcement
@@ -94,7 +96,20 @@ class Workspace:
     def detection_engine(self) -> DetectionEngine:
         from abusedesk.detection.engine import DetectionEngine
 
-        return DetectionEngine.load(self.settings.rules_path, self.feature_store())
+        return DetectionEngine.load(
+            self.settings.rules_path, self.feature_store(), scorer=self.content_scorer()
+        )
+
+    def model_registry(self) -> ModelRegistry:
+        from abusedesk.content.registry import ModelRegistry
+
+        return ModelRegistry(self.settings.resolved_home / "models")
+
+    def content_scorer(self) -> ContentScorer:
+        """Scores messages with the promoted model of each channel (the shipped one if none)."""
+        from abusedesk.content.scorer import ContentScorer
+
+        return ContentScorer.for_registry(self.model_registry())
 
     def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
         from abusedesk.pipeline.signals import DetectionConsumer

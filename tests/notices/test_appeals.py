@@ -50,7 +50,7 @@ def test_reply_overturned_reverses_and_sends_reinstatement(
         case = s.get(Case, appeal.case_id)
         assert case is not None
         assert case.queue == "appeals"
-        assert case.sla_due_at == clock.now() + timedelta(hours=48)
+        assert case.resolution_due_at == clock.now() + timedelta(hours=48)
         timeline = list(
             s.execute(select(CaseEvent).where(CaseEvent.case_id == appeal.case_id)).scalars()
         )

@@ -13,7 +13,7 @@ times the decision itself (see docs/api.md). Its one path:
     signals   matches go to a background writer, so a request never waits on the database
 
 Errors have the API's one JSON shape (errors.py). The FastAPI route below declares the same
-operation for the OpenAPI description and answers through the same `Decisions.answer` when a
+operation for the OpenAPI description and answers through the same `Decisions.decide` when a
 request reaches the framework (e.g. the app mounted under a prefix).
 """
 
@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -31,7 +31,10 @@ from fastapi.responses import Response
 
 from abusedesk.api.auth import TokenCache, check, principal_of, require
 from abusedesk.api.errors import error_body
+from abusedesk.api.events import read_body
 from abusedesk.api.offloop import OffLoopEvaluator
+from abusedesk.auth import roles
+from abusedesk.auth.tokens import Principal
 from abusedesk.detection.engine import DetectionEngine, Verdict
 from abusedesk.enforcement.state import RestrictionCache, honour
 from abusedesk.errors import AbusedeskError, FormatError, InputError, LimitError
@@ -41,7 +44,7 @@ from abusedesk.pipeline.signals import DetectionConsumer
 from abusedesk.workspace import Workspace
 
 PATH: Final = "/v1/decisions"
-PERMISSION: Final = "decisions:write"
+PERMISSION: Final = roles.DECISIONS_WRITE
 # One event per request: a fixed bound, not ABUSEDESK_API_MAX_BODY_BYTES (that one is for
 # POST /v1/events, which takes many).
 MAX_BODY_BYTES: Final = 1_048_576
@@ -137,6 +140,10 @@ class Decisions:
         """The JSON verdict on the event in `body`, for the holder of `token`; raises an
         AbusedeskError for anything the caller must hear about."""
         check(await principal_of(self.ws, self.tokens, token), PERMISSION)
+        return await self.decide(body)
+
+    async def decide(self, body: bytes) -> bytes:
+        """The JSON verdict on the event in `body`, for a caller already checked."""
         event = read_event(body)
         if self.offloop is None:
             verdict = self.engine.evaluate(event)
@@ -206,7 +213,8 @@ class _DisconnectedError(Exception):
 
 
 def _too_large() -> LimitError:
-    return LimitError(f"a decision is one event: request body over {MAX_BODY_BYTES} bytes")
+    # The words of read_body (api/events.py) for a fixed limit: no setting to name.
+    return LimitError(f"request body over {MAX_BODY_BYTES} bytes")
 
 
 async def _body(receive: Receive) -> bytes:
@@ -242,10 +250,6 @@ def _bearer(header: str) -> str | None:
 
 @router.post(
     PATH,
-    # The lane checks the token itself; the dependency states the permission for the OpenAPI
-    # spec and api/access.py, and guards this fallback route the same way (cached: no extra
-    # database work).
-    dependencies=[Depends(require(PERMISSION))],
     summary="Decide on one event",
     description=(
         "Body: one canonical event. Answers {decision, score, matched, features}: the strictest "
@@ -255,18 +259,14 @@ def _bearer(header: str) -> str | None:
         "and cases for matches are recorded in the background. An action in force on the "
         "account or entity wins: `block` for a suspended, terminated, paused or blocked scope, "
         "`throttle` with `rate_per_min` for a throttle (unless a rule blocks or holds), and "
-        "`enforcement` names the action."
+        "`enforcement` names the action. Needs a token with decisions:write."
     ),
 )
-async def post_decision(request: Request) -> Response:
+async def post_decision(
+    request: Request,
+    _principal: Annotated[Principal, Depends(require(PERMISSION))],
+) -> Response:
     # Reached only when a request passes the lane by (see the module docstring).
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
+    body = await read_body(request, MAX_BODY_BYTES)
     decisions: Decisions = request.app.state.decisions
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise _too_large()
-    token = request.headers.get("authorization")
-    payload = await decisions.answer(None if token is None else _bearer(token), body)
-    return Response(payload, media_type="application/json")
+    return Response(await decisions.decide(body), media_type="application/json")

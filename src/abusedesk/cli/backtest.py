@@ -36,7 +36,9 @@ def backtest(
     start, end = parse_when(since, "--since"), parse_when(until, "--until")
     truth = load_json(labels, "labels") if labels is not None else None
     with workspace() as ws, ws.lake_reader() as reader:
-        report = backtest_lake(pack, reader, ws.store, since=start, until=end, labels=truth)
+        report = backtest_lake(
+            pack, reader, ws.store, since=start, until=end, labels=truth, scorer=ws.content_scorer()
+        )
     if as_json:
         typer.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
         return

@@ -9,6 +9,7 @@ from abusedesk.cli import actions as actions_cmd
 from abusedesk.cli import appeals as appeals_cmd
 from abusedesk.cli import backtest as backtest_cmd
 from abusedesk.cli import bulk as bulk_cmd
+from abusedesk.cli import campaigns as campaigns_cmd
 from abusedesk.cli import cases as cases_cmd
 from abusedesk.cli import db as db_cmd
 from abusedesk.cli import demo as demo_cmd
@@ -17,6 +18,7 @@ from abusedesk.cli import evaluate as eval_cmd
 from abusedesk.cli import ingest as ingest_cmd
 from abusedesk.cli import investigate as investigate_cmd
 from abusedesk.cli import lake as lake_cmd
+from abusedesk.cli import model as model_cmd
 from abusedesk.cli import notices as notices_cmd
 from abusedesk.cli import outbox as outbox_cmd
 from abusedesk.cli import policies as policies_cmd
@@ -57,6 +59,8 @@ app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(bulk_cmd.app, name="bulk")
 app.add_typer(notices_cmd.app, name="notices")
 app.add_typer(appeals_cmd.app, name="appeals")
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(campaigns_cmd.app, name="campaigns")
 
 
 @app.command("version")

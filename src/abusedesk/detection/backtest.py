@@ -8,7 +8,9 @@ the same matches on the same events.
 
 What a backtest cannot know: state outside the rule pack. `linked_flagged_accounts` depends on
 which accounts were flagged while streaming, and is NULL here, so rules that read it match
-nothing in a backtest (the report says so). Model scores are NULL until a model is configured.
+nothing in a backtest (the report says so). Model scores (`spam_score`) are computed from each
+message event's text by the same scorer as streaming (content.scorer), at backtest time rather
+than stored at ingest, so a backtest can try a newly trained model on old traffic.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from typing import Any, Final
 import duckdb
 import pyarrow as pa
 
+from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
+from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.case_bar import AccountCases, CaseCall
+from abusedesk.detection.engine import Scorer
 from abusedesk.detection.features.backtest_sql import feature_sql
+from abusedesk.detection.rules.names import MODEL_SCORES
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.rules.transpile import to_duckdb_sql
 from abusedesk.enrich import enrich
@@ -30,6 +36,8 @@ from abusedesk.enrich.fields import ENRICHED_FIELDS
 from abusedesk.events.schema import FIELD_KINDS, Event, Kind
 
 ENGINE_STATE: Final = ("linked_flagged_accounts",)
+# Engine names a backtest computes itself, from the events in order, as streaming does.
+REPLAYED_STATE: Final = ("campaign_accounts",)
 _ARROW: Final[dict[str, pa.DataType]] = {
     "str": pa.string(),
     "int": pa.int64(),
@@ -51,7 +59,9 @@ def row_schema() -> pa.Schema:
     kinds.update({name: kind for name, (kind, _doc) in ENRICHED_FIELDS.items()})
     for name, kind in kinds.items():
         columns.setdefault(name, _ARROW[kind])
-    for name in ENGINE_STATE:
+    for name in MODEL_SCORES:
+        columns[name] = pa.float64()
+    for name in ENGINE_STATE + REPLAYED_STATE:
         columns[name] = pa.int64()
     return pa.schema(list(columns.items()))
 
@@ -117,8 +127,13 @@ class BacktestReport:
         }
 
 
-def build_rows(events: Iterable[Event]) -> pa.Table:
-    """The rows rules see, minus feature values and engine state, as an Arrow table."""
+def build_rows(
+    events: Iterable[Event],
+    scorer: Scorer | None = None,
+    campaigns: CampaignIndex | None = None,
+) -> pa.Table:
+    """The rows rules see, minus feature values and engine state, as an Arrow table; with a
+    scorer, message events carry `spam_score`."""
     schema = row_schema()
     names = schema.names
     columns: dict[str, list[Any]] = {name: [] for name in names}
@@ -131,6 +146,10 @@ def build_rows(events: Iterable[Event]) -> pa.Table:
         }
         row.update(event.data)
         row.update(enrich(event))
+        if scorer is not None and event.type == "message":
+            row["spam_score"] = scorer(event.data)
+        if campaigns is not None and event.type == "message":
+            row["campaign_accounts"] = campaign_accounts(campaigns, event.account_id, event.data)
         headers = row.get("headers")
         if headers is not None and not isinstance(headers, str):
             import orjson
@@ -150,6 +169,7 @@ def run_backtest(
     outcomes: Mapping[tuple[str, str], str] | None = None,
     labels: Mapping[str, str] | None = None,
     keep_event_ids: bool = False,
+    scorer: Scorer | None = None,
 ) -> BacktestReport:
     """Evaluate every rule of `pack` over `events` (in (ts, id) order) in DuckDB.
 
@@ -157,7 +177,14 @@ def run_backtest(
     accounts that are not legit; otherwise, with `outcomes` ((account, policy) -> "confirmed" or
     "false_positive" from closed cases), confirmed / decided among matched accounts.
     """
-    table = build_rows(events)
+    reads_score = "spam_score" in pack.columns or any(
+        "spam_score" in repr(f.spec)
+        for f in pack.features.values()  # its filters' texts
+    )
+    campaigns = CampaignIndex() if "campaign_accounts" in pack.columns else None
+    table = build_rows(
+        events, (scorer or shipped_scorer()) if reads_score else None, campaigns=campaigns
+    )
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")

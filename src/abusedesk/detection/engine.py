@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
+from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
@@ -39,6 +41,8 @@ Enricher = Callable[[Event], dict[str, Any]]
 # The one row column that depends on earlier verdicts (a match flags an account).
 LINK_COLUMN: Final = "linked_flagged_accounts"
 _Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
+# A message event's fields -> spam_score (content.scorer.ContentScorer).
+Scorer = Callable[[Mapping[str, Any]], float | None]
 
 
 @dataclass(slots=True)
@@ -95,6 +99,7 @@ class DetectionEngine:
         *,
         enricher: Enricher = enrich,
         links: LinkState | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.pack = pack
         self.reads = feature_reads(pack)
@@ -108,6 +113,12 @@ class DetectionEngine:
         # The default enricher writes into the row itself (one dict fewer an event).
         self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
+        # Content models cost tens of microseconds a message: scored only when a rule or a
+        # feature reads the score (content.scorer; the shipped models unless one is given).
+        self.scorer = scorer if scorer is not None else shipped_scorer()
+        read = pack.columns | self.features.full_row_columns
+        self._scores = "spam_score" in read
+        self.campaigns = CampaignIndex() if "campaign_accounts" in read else None
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
         # so the generated code reads row[name] instead of calling row.get (a third of the
@@ -126,11 +137,16 @@ class DetectionEngine:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: Path | None = None, store: FeatureStore | None = None) -> DetectionEngine:
+    def load(
+        cls,
+        path: Path | None = None,
+        store: FeatureStore | None = None,
+        scorer: Scorer | None = None,
+    ) -> DetectionEngine:
         target = path or default_pack_path()
         if not target.exists():
             raise ConfigError(f"rule pack {target} does not exist (ABUSEDESK_RULES_PATH)")
-        return cls(CompiledPack.load(target), store)
+        return cls(CompiledPack.load(target), store, scorer=scorer)
 
     @property
     def state_in_process(self) -> bool:
@@ -156,6 +172,12 @@ class DetectionEngine:
             self._enrich_into(event, row)
         else:
             row.update(self.enricher(event))
+        if self._scores and event.type == "message":
+            row["spam_score"] = self.scorer(event.data)
+        if self.campaigns is not None and event.type == "message":
+            row["campaign_accounts"] = campaign_accounts(
+                self.campaigns, event.account_id, event.data
+            )
         return row
 
     def _link(self, event: Event, row: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from abusedesk.cases.services import case_outcomes
 from abusedesk.detection.backtest import BacktestReport, run_backtest
+from abusedesk.detection.engine import Scorer
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.lake.reader import LakeReader
 from abusedesk.lake.replay import lake_events
@@ -26,6 +27,7 @@ def backtest_lake(
     since: datetime | None = None,
     until: datetime | None = None,
     labels: Mapping[str, str] | None = None,
+    scorer: Scorer | None = None,
 ) -> BacktestReport:
     return run_backtest(
         pack,
@@ -34,4 +36,5 @@ def backtest_lake(
         until=until,
         outcomes=None if labels is not None else case_outcomes(store),
         labels=labels,
+        scorer=scorer,
     )

@@ -26,8 +26,8 @@ ExprKind = Literal["str", "int", "num", "bool", "strlist", "timestamp", "null"]
 # is loaded, so rules written against a score stay valid (and quiet) without the model.
 # Classifiers add their names here, next to the model that produces them.
 MODEL_SCORES: Final[dict[str, str]] = {
-    "spam_score": "probability (0..1) that the message is spam, from the content model; "
-    "NULL when no model is loaded",
+    "spam_score": "probability (0..1) that the message is spam, from the content model of its "
+    "channel (content.scorer); NULL for other events and messages without text",
 }
 
 # Names the detection engine adds to the row from its own state (detection.engine.row).
@@ -35,6 +35,14 @@ ENGINE_NAMES: Final[dict[str, tuple[Kind, str]]] = {
     "linked_flagged_accounts": (
         "int",
         "how many other flagged accounts share a device or card with this account",
+    ),
+    "campaign_accounts": (
+        "int",
+        (
+            "how many accounts have sent this message's campaign so far, this one included "
+            "(near-duplicate text, shared link domain or sender; content.campaigns); NULL for "
+            "inbound messages and other events"
+        ),
     ),
 }
 

@@ -1,0 +1,218 @@
+"""Campaigns: one template sent from many accounts, found by near-duplicate text, shared link
+domains and shared sender numbers.
+
+Each message's text is normalised (content.normalize: links, numbers, codes and amounts become
+tokens) and cut into word 3-shingles; a MinHash of them goes into a MinHash LSH index
+(datasketch), which finds earlier messages whose shingle sets overlap at least `threshold`
+(Jaccard). Messages join when they are near duplicates, link to the same registered domain
+(shorteners excepted: bit.ly is everyone's), or come from the same sender number or address.
+Joined messages form a campaign (union-find); a campaign's accounts are what rules read as
+`campaign_accounts` (accounts seen in this message's campaign so far, this one included).
+
+Work is bounded: an identical normalised text is hashed once (templates repeat), and at most
+`max_templates` distinct texts are indexed; later new texts still join by domain and sender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from abusedesk.content.normalize import normalize
+from abusedesk.enrich.urls import default_shorteners, find_links
+
+NUM_PERM: Final = 64
+SHINGLE: Final = 3
+MIN_WORDS: Final = 5
+
+
+def shingles(text: str) -> set[bytes]:
+    words = normalize(text).split()
+    if len(words) < SHINGLE:
+        return {" ".join(words).encode()}
+    return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        parent = self.parent.setdefault(key, key)
+        if parent == key:
+            return key
+        root = self.find(parent)
+        self.parent[key] = root
+        return root
+
+    def union(self, a: str, b: str) -> str:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+        return ra
+
+
+class CampaignIndex:
+    """Streaming grouping of messages into campaigns; `observe` returns the campaign's key."""
+
+    def __init__(self, *, threshold: float = 0.8, max_templates: int = 200_000) -> None:
+        from datasketch import MinHashLSH
+
+        self.threshold = threshold
+        self.max_templates = max_templates
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._template_node: dict[str, str] = {}  # normalised text -> its node
+        self._sketches: dict[str, Any] = {}  # node -> MinHash, to check what LSH proposes
+        self._groups = _UnionFind()
+        self._accounts: dict[str, set[str]] = {}  # root -> accounts
+        self._shorteners = default_shorteners()
+
+    def _template(self, text: str) -> str:
+        key = normalize(text)
+        node = self._template_node.get(key)
+        if node is not None:
+            return node
+        node = "t:" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+        self._template_node[key] = node
+        # A text of a few words ("STOP", "Yes thanks") is everyone's: it joins nothing.
+        if len(key.split()) >= MIN_WORDS and len(self._sketches) < self.max_templates:
+            from datasketch import MinHash
+
+            sketch = MinHash(num_perm=NUM_PERM)
+            sketch.update_batch(list(shingles(text)))
+            # LSH proposes candidates; the estimated Jaccard similarity decides.
+            for other in self._lsh.query(sketch):
+                if sketch.jaccard(self._sketches[other]) >= self.threshold:
+                    self._groups.union(str(other), node)
+            self._lsh.insert(node, sketch)
+            self._sketches[node] = sketch
+        return node
+
+    def observe(self, account: str | None, text: str, sender: str | None = None) -> str:
+        """Add one message; the key (root) of the campaign it belongs to now."""
+        node = self._template(text)
+        keys = [node]
+        for link in find_links(text, self._shorteners) if "." in text else ():
+            if link.domain not in self._shorteners:
+                keys.append("d:" + link.domain)
+        if sender:
+            keys.append("s:" + sender.lower())
+        root = self._groups.find(node)
+        for key in keys[1:]:
+            root = self._merge(root, self._groups.find(key))
+        root = self._merge(root, self._groups.find(node))
+        if account is not None:
+            self._accounts.setdefault(root, set()).add(account)
+        return root
+
+    def _merge(self, a: str, b: str) -> str:
+        if a == b:
+            return a
+        root = self._groups.union(a, b)
+        other = b if root == a else a
+        moved = self._accounts.pop(other, set())
+        if moved:
+            self._accounts.setdefault(root, set()).update(moved)
+        return root
+
+    def accounts(self, key: str) -> set[str]:
+        return self._accounts.get(self._groups.find(key), set())
+
+    def campaign_of(self, key: str) -> str:
+        return self._groups.find(key)
+
+
+@dataclass
+class Campaign:
+    key: str
+    accounts: set[str] = field(default_factory=set)
+    messages: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    by_day: dict[str, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+    domains: set[str] = field(default_factory=set)
+    senders: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        """A stable id: the hash of the campaign's first template key."""
+        return "c-" + hashlib.blake2b(self.key.encode(), digest_size=5).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.id,
+            "accounts": sorted(self.accounts),
+            "messages": self.messages,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "by_day": dict(sorted(self.by_day.items())),
+            "samples": self.samples,
+            "domains": sorted(self.domains)[:20],
+            "senders": sorted(self.senders)[:20],
+        }
+
+
+def group_campaigns(
+    messages: Iterable[Mapping[str, Any]], *, min_accounts: int = 2, threshold: float = 0.8
+) -> list[Campaign]:
+    """Campaigns of at least `min_accounts` accounts among message events (dicts with
+    account_id, ts, from, body), largest first."""
+    index = CampaignIndex(threshold=threshold)
+    seen: list[tuple[str, Mapping[str, Any]]] = []
+    for message in messages:
+        body = message.get("body")
+        if not isinstance(body, str) or not body or message.get("direction") == "inbound":
+            continue
+        sender = message.get("from")
+        node = index.observe(
+            message.get("account_id"), body, sender if isinstance(sender, str) else None
+        )
+        seen.append((node, message))
+    campaigns: dict[str, Campaign] = {}
+    for node, message in seen:
+        root = index.campaign_of(node)
+        if len(index.accounts(root)) < min_accounts:
+            continue
+        campaign = campaigns.setdefault(root, Campaign(root))
+        _add(campaign, message, index)
+    found = list(campaigns.values())
+    found.sort(key=lambda c: (-len(c.accounts), -c.messages, c.id))
+    return found
+
+
+def _add(campaign: Campaign, message: Mapping[str, Any], index: CampaignIndex) -> None:
+    body = str(message.get("body"))
+    account = message.get("account_id")
+    if isinstance(account, str):
+        campaign.accounts.add(account)
+    campaign.messages += 1
+    ts = message.get("ts")
+    if isinstance(ts, datetime):
+        campaign.first = ts if campaign.first is None else min(campaign.first, ts)
+        campaign.last = ts if campaign.last is None else max(campaign.last, ts)
+        day = ts.date().isoformat()
+        campaign.by_day[day] = campaign.by_day.get(day, 0) + 1
+    if len(campaign.samples) < 5 and body[:200] not in campaign.samples:
+        campaign.samples.append(body[:200])
+    for link in find_links(body, index._shorteners) if "." in body else ():
+        campaign.domains.add(link.domain)
+    sender = message.get("from")
+    if isinstance(sender, str):
+        campaign.senders.add(sender)
+
+
+def campaign_accounts(
+    index: CampaignIndex, account: str | None, data: Mapping[str, Any]
+) -> int | None:
+    """`campaign_accounts` of one message event: accounts in its campaign so far (itself
+    included); None for an inbound message or one without text."""
+    body = data.get("body")
+    if not isinstance(body, str) or not body or data.get("direction") == "inbound":
+        return None
+    sender = data.get("from")
+    key = index.observe(account, body, sender if isinstance(sender, str) else None)
+    return len(index.accounts(key))

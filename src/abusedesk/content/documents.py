@@ -1,0 +1,102 @@
+"""What a model reads of a message: a normalised text and extra tokens, per channel.
+
+SMS: the body. Email: the subject and the text of the parts, plus header tokens; from raw
+bytes (`email_document`) or from a `message` event's `subject`, `body` and `headers`
+(`event_document`), so a model trained on mbox files scores events and the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
+
+from abusedesk.content.header_tokens import header_tokens
+from abusedesk.content.html_text import html_to_text, looks_like_html
+from abusedesk.content.mime import DEFAULT_LIMITS, Limits, Mail, decode_header, parse_mail
+from abusedesk.content.normalize import normalize
+
+Channel = Literal["sms", "email"]
+CHANNELS: tuple[Channel, ...] = ("sms", "email")
+# Event channels read by each model: the SMS model reads every short-message channel.
+MODEL_OF_CHANNEL: Mapping[str, Channel] = {
+    "sms": "sms",
+    "mms": "sms",
+    "whatsapp": "sms",
+    "rcs": "sms",
+    "email": "email",
+}
+
+
+class Document(NamedTuple):
+    text: str
+    extra: tuple[str, ...] = ()
+
+
+def sms_document(text: str) -> Document:
+    return Document(normalize(text))
+
+
+# Characters of an email's text the model reads: the first 3,000 (the median message has 1,000;
+# what decides is near the top, and the work per message stays bounded).
+MAX_MAIL_CHARS = 3000
+
+
+def mail_document(mail: Mail) -> Document:
+    text = f"{mail.subject}\n{mail.text[:MAX_MAIL_CHARS]}"
+    return Document(normalize(text), tuple(header_tokens(mail)))
+
+
+def email_document(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Document:
+    return mail_document(parse_mail(raw, limits))
+
+
+def _headers_of(value: Any) -> dict[str, list[str]]:
+    headers: dict[str, list[str]] = {}
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = [(h.get("name"), h.get("value")) for h in value if isinstance(h, Mapping)]
+    else:
+        return headers
+    for name, item in items[: DEFAULT_LIMITS.max_headers]:
+        if not isinstance(name, str):
+            continue
+        for one in item if isinstance(item, list) else [item]:
+            if isinstance(one, str):
+                headers.setdefault(name.lower(), []).append(one[:8192])
+    return headers
+
+
+def event_mail(data: Mapping[str, Any]) -> Mail:
+    """A `message` event's email fields as a parsed message."""
+    headers = _headers_of(data.get("headers"))
+    sender = data.get("from")
+    if isinstance(sender, str) and "from" not in headers:
+        headers["from"] = [sender]
+    subject = data.get("subject")
+    body = data.get("body")
+    mail = Mail(headers=headers)
+    mail.subject = decode_header(subject)[:1000] if isinstance(subject, str) else ""
+    if isinstance(body, str):
+        body = body[: DEFAULT_LIMITS.max_text_chars]
+        if looks_like_html(body):
+            mail.html = True
+            mail.text = html_to_text(body)
+        else:
+            mail.plain = True
+            mail.text = body
+    return mail
+
+
+def event_document(data: Mapping[str, Any]) -> tuple[Channel, Document] | None:
+    """The model channel and document of a `message` event's fields; None when the event has
+    no text a model reads (another channel, or no body)."""
+    channel = MODEL_OF_CHANNEL.get(str(data.get("channel")))
+    if channel is None:
+        return None
+    if channel == "sms":
+        body = data.get("body")
+        return ("sms", sms_document(body)) if isinstance(body, str) and body else None
+    if not data.get("body") and not data.get("subject"):
+        return None
+    return "email", mail_document(event_mail(data))
