@@ -82,7 +82,7 @@ def test_reply_overturned_reverses_and_sends_reinstatement(
         assert "Confirmed opt-in is in place." in reinstatement.body
         case = s.get(Case, appeal.case_id)
         assert case is not None
-        assert (case.status, case.outcome) == ("closed", "overturned")
+        assert (case.status, case.resolution) == ("closed", "no_violation")
     with pytest.raises(ConflictError, match="already decided"):
         do_decide_appeal(
             enf, renderer, appeal_id=appeal.id, decision="uphold", actor="lead", reason="x"
