@@ -57,6 +57,17 @@ class Settings(BaseSettings):
         ge=1024,
         description="Longest accepted JSONL line or CSV row; longer ones are quarantined.",
     )
+    ingest_max_future_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="Events timed more than this many seconds after the ingest clock are quarantined.",
+    )
+    ingest_max_past_days: int = Field(
+        default=7_300,
+        ge=1,
+        le=36_500,
+        description="Events timed more than this many days before the ingest clock are quarantined.",
+    )
     max_message_bytes: int = Field(
         default=10_485_760,
         ge=1024,

@@ -52,7 +52,13 @@ class Workspace:
     @property
     def limits(self) -> Limits:
         s = self.settings
-        return Limits(s.max_line_bytes, s.max_message_bytes, s.max_mime_parts)
+        return Limits(
+            s.max_line_bytes,
+            s.max_message_bytes,
+            s.max_mime_parts,
+            s.ingest_max_future_s,
+            s.ingest_max_past_days,
+        )
 
     def ingestor(
         self,

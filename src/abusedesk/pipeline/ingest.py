@@ -176,7 +176,12 @@ class _Run(BatchReader):
             fmt=fmt,
         )
         summary = IngestSummary(run_id=run_id, results=[] if keep_results else None)
-        super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
+        super().__init__(
+            summary,
+            limits=ingestor.limits,
+            batch_size=ingestor.batch_size,
+            now=ingestor.clock.now(),
+        )
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
@@ -219,11 +224,16 @@ class _Run(BatchReader):
             account = known.get(message_id) or known.get(_local_part(message_id))
             raw = dict(record.raw, account_id=account) if account else record.fallback
             assert raw is not None
+            slot = pending.unresolved_slots[index] if results is not None else None
             try:
                 event = validate_event(raw)
+                if (late := self.out_of_window(event)) is not None:
+                    raise EventInvalid(late)
             except EventInvalid as exc:
-                slot = pending.unresolved_slots[index] if results is not None else None
                 self.reject(record.where, str(exc), excerpt_obj(raw), slot=slot)
+                continue
+            except Exception as exc:  # one record never stops the run
+                self.fault(record.where, exc, excerpt_obj(raw), slot=slot)
                 continue
             pending.events.append(event)
             if results is not None:
