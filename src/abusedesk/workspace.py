@@ -58,6 +58,7 @@ class Workspace:
             s.max_mime_parts,
             s.ingest_max_future_s,
             s.ingest_max_past_days,
+            s.max_quarantine_rows,
         )
 
     def ingestor(

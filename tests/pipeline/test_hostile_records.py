@@ -169,3 +169,32 @@ def test_the_window_follows_the_settings(settings: Settings, tmp_path: Path) -> 
         ws.close()
     assert (summary.accepted, summary.quarantined) == (2, 2)
     assert [q.where.line for q in summary.quarantine_sample] == [2, 4]
+
+
+def test_rejected_records_are_stored_in_bounded_batches_and_capped_per_run(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from abusedesk.events import runs
+
+    monkeypatch.setattr(reading, "QUARANTINE_BATCH", 100)
+    written: list[int] = []
+    real = runs.write_quarantine
+
+    def spy(conn: object, run_id: int, items: list[object], now: object) -> None:
+        written.append(len(items))
+        real(conn, run_id, items, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs, "write_quarantine", spy)
+    capped = Workspace(settings.model_copy(update={"max_quarantine_rows": 750}))
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b"{bad\n" * 1000 + b"\n   \n\t\n" * 500 + message(1))
+    try:
+        summary = capped.ingestor().ingest_paths([path])
+        with capped.store.sessions() as session:
+            stored = session.scalar(select(func.count()).select_from(QuarantineItem))
+    finally:
+        capped.close()
+    assert (summary.read, summary.accepted, summary.quarantined) == (1001, 1, 1000)
+    assert stored == 750
+    assert max(written) <= 100
+    assert sum(written) == 750

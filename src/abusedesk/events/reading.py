@@ -30,6 +30,10 @@ from abusedesk.events.summary import SAMPLE_SIZE, IngestSummary, ItemResult, Qua
 
 log = logging.getLogger("abusedesk.events.reading")
 
+# Rejected records are written in batches of at most this many, whatever the event batch size:
+# a file of nothing but bad lines must not pile them up in memory.
+QUARANTINE_BATCH = 5_000
+
 
 @dataclass
 class Pending:
@@ -98,6 +102,10 @@ class BatchReader(ABC):
     def flush(self) -> None:
         """Take the pending batch (and leave an empty one in `self.pending`)."""
 
+    @abstractmethod
+    def flush_quarantine(self) -> None:
+        """Store the pending rejected records alone (and empty `self.pending.quarantine`)."""
+
     def consume_stream(self, adapter: Adapter, stream: BinaryIO, source: str) -> None:
         if type(adapter) is JsonlAdapter and self.summary.results is None:
             self._consume_jsonl(stream, source)
@@ -130,6 +138,9 @@ class BatchReader(ABC):
                         "",
                     )
                     continue
+                if not line or line.isspace():  # a blank line is no event, and no error
+                    read -= 1
+                    continue
                 try:
                     event = decode(line)
                     if event is None:
@@ -142,9 +153,6 @@ class BatchReader(ABC):
                     if ts > latest or ts < earliest:
                         raise EventInvalid(self.out_of_window(event) or "")
                 except decode_error as exc:
-                    if not line.strip():  # a blank line is no event, and no error either
-                        read -= 1
-                        continue
                     self.reject(Location(source, number), f"not valid JSON: {exc}", excerpt(line))
                     continue
                 except EventInvalid as exc:
@@ -208,8 +216,12 @@ class BatchReader(ABC):
         """Quarantine one item; `slot` is its existing result row when it already has one."""
         summary = self.summary
         item = QuarantinedItem(where, reason, text_excerpt)
-        self.pending.quarantine.append(item)
-        summary.quarantined += 1
+        summary.quarantined += 1  # exact, stored or not
+        if summary.quarantined <= self.limits.max_quarantine_rows:
+            quarantine = self.pending.quarantine
+            quarantine.append(item)
+            if len(quarantine) >= QUARANTINE_BATCH:
+                self.flush_quarantine()
         if len(summary.quarantine_sample) < SAMPLE_SIZE:
             summary.quarantine_sample.append(item)
         if summary.results is not None:

@@ -281,6 +281,15 @@ class _Run(BatchReader):
         pending.unresolved.clear()
         pending.unresolved_slots.clear()
 
+    def flush_quarantine(self) -> None:
+        items = self.pending.quarantine
+        if not items:
+            return
+        self.pending.quarantine = []
+        with self.ing.store.engine.begin() as conn:
+            runs.write_quarantine(conn, self.summary.run_id, items, self.ing.clock.now())
+            runs.record_counts(conn, self.summary, self.summary.accepted)
+
     def flush(self) -> None:
         pending = self.pending
         self._resolve(pending)

@@ -39,6 +39,8 @@ class Limits:
     # Event-time sanity window around the ingest clock: later or earlier events are quarantined.
     max_future_s: int = 86_400
     max_past_days: int = 7_300
+    # Rejected records stored per run; past it they are only counted.
+    max_quarantine_rows: int = 100_000
 
 
 @dataclass(slots=True)
