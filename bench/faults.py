@@ -10,6 +10,7 @@ Prints one JSON line of counts. For each backend (SQLite; PostgreSQL when reacha
   compaction triggers; both must succeed and every event be in the lake exactly once.
 
     python bench/faults.py [--kills 30] [--pairs 10] [--backends sqlite,postgresql]
+                           [--sections hostile,far,kill,pairs]
 
 Each trial uses a fresh workspace (and, on PostgreSQL, a fresh database).
 """
@@ -176,6 +177,119 @@ def pairs(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dic
     return out
 
 
+def hostile_corpus(path: Path, good: int) -> int:
+    """Good events interleaved with one of every hostile class; returns how many are good."""
+    base = {
+        "type": "message",
+        "ts": "2026-03-02T10:00:00Z",
+        "account_id": "AC1",
+        "message_id": "SM1",
+        "channel": "sms",
+        "from": "+15005550006",
+        "to": "+37122345678",
+    }
+
+    def line(**changes: Any) -> bytes:
+        return json.dumps({**base, **changes}).encode() + b"\n"
+
+    deep = "[" * 600 + "]" * 600
+    hostile = [
+        b"{not json\n",
+        b"\xef\xbb\xbf" + line(id="bom"),
+        line(id="utf").replace(b"SM1", b"SM\xff"),
+        b"[1, 2]\n",
+        line(id="ts0", ts="0001-01-01T00:00:00+01:00"),
+        line(id="ts9", ts="9999-12-31T23:59:59-01:00"),
+        line(id="future", ts="2999-01-01T00:00:00Z"),
+        line(id="past", ts="1000-01-01T00:00:00Z"),
+        line(id="naive", ts="2026-03-02T10:00:00"),
+        line(id="deep").replace(b'"type"', b'"x": ' + deep.encode() + b', "type"'),
+        line(id="long-account", account_id="A" * 129),
+        line(id="x" * 257),
+        line(id="nul\u0000"),
+        line(id="bigint", segments=2**70),
+        line(id="choice", channel="fax"),
+        line(id="missing", message_id=None),
+        b'{"id": "long-line", "body": "' + b"x" * 1_100_000 + b'"}\n',
+        b"\n   \n",
+    ]
+    with path.open("wb") as out:
+        for i in range(good):
+            out.write(line(id=f"g{i}", message_id=f"SM{i}"))
+            if i % 10 == 0:
+                out.write(hostile[(i // 10) % len(hostile)])
+        for _ in range(200_000):  # a long run of nothing but bad lines
+            out.write(b"{bad\n")
+    return good
+
+
+def hostile(backend: str, good: int, batch: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "hostile.jsonl"
+        hostile_corpus(corpus, good)
+        home = Path(tmp) / "w"
+        url = _database(backend, "abusedesk_faults_hostile")
+        env = _env(home, url, batch)
+        proc = subprocess.run(
+            [
+                "/usr/bin/time",
+                "-f",
+                "%M",
+                *CLI,
+                "ingest",
+                str(corpus),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        peak_mb = int(proc.stderr.decode().strip().splitlines()[-1]) / 1024
+        state = _state(home, url)
+        _drop(url)
+        summary = json.loads(proc.stdout.decode().splitlines()[-1]) if proc.returncode == 0 else {}
+    return {
+        "exit": proc.returncode,
+        "good": good,
+        "kept": state["distinct"],
+        "quarantined": summary.get("quarantined"),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+def far_event(backend: str, traffic: Path, batch: int) -> dict[str, Any]:
+    """Cases of the simulator's traffic, alone and with one event dated far ahead and one
+    far behind (for the busiest account): they must be equal, and both events quarantined."""
+    first = json.loads(traffic.read_bytes().splitlines()[0])
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        mixed = Path(tmp) / "mixed.jsonl"
+        far = [dict(first, id="far-future", ts="2999-01-01T00:00:00Z")]
+        far.append(dict(first, id="far-past", ts="1970-01-01T00:00:00Z"))
+        lines = traffic.read_bytes().splitlines(keepends=True)
+        middle = len(lines) // 2
+        extra = [json.dumps(e).encode() + b"\n" for e in far]
+        mixed.write_bytes(b"".join(lines[:middle] + extra + lines[middle:]))
+        cases = []
+        for name, source in (("clean", traffic), ("with_far_events", mixed)):
+            home = Path(tmp) / name
+            url = _database(backend, f"abusedesk_faults_{name}")
+            proc = subprocess.run(
+                [*CLI, "ingest", str(source), "--json"],
+                env=_env(home, url, batch),
+                capture_output=True,
+                check=True,
+            )
+            summary = json.loads(proc.stdout.decode().splitlines()[-1])
+            out[f"{name}_quarantined"] = summary["quarantined"]
+            state = _state(home, url)
+            _drop(url)
+            cases.append(state["cases"])
+        out["cases"] = len(cases[0])
+        out["cases_equal"] = cases[0] == cases[1]
+    return out
+
+
 def _pg_reachable() -> bool:
     try:
         engine = sa.create_engine(PG_ADMIN)
@@ -194,6 +308,8 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--scale", default="0.2")
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--hostile-good", type=int, default=50_000)
+    parser.add_argument("--sections", default="hostile,far,kill,pairs")
     args = parser.parse_args()
     report: dict[str, Any] = {"bench": "faults"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,10 +337,17 @@ def main() -> None:
             if backend == "postgresql" and not _pg_reachable():
                 report[backend] = "unreachable"
                 continue
-            report[backend] = {
-                "kill": kills(backend, traffic, expected, args.kills, args.batch),
-                "concurrent": pairs(backend, traffic, expected, args.pairs, args.batch),
-            }
+            sections = args.sections.split(",")
+            result: dict[str, Any] = {}
+            if "hostile" in sections:
+                result["hostile"] = hostile(backend, args.hostile_good, args.batch)
+            if "far" in sections:
+                result["far_event"] = far_event(backend, traffic, args.batch)
+            if "kill" in sections:
+                result["kill"] = kills(backend, traffic, expected, args.kills, args.batch)
+            if "pairs" in sections:
+                result["concurrent"] = pairs(backend, traffic, expected, args.pairs, args.batch)
+            report[backend] = result
     print(json.dumps(report))
 
 
