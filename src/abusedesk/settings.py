@@ -57,6 +57,22 @@ class Settings(BaseSettings):
         ge=1024,
         description="Longest accepted JSONL line or CSV row; longer ones are quarantined.",
     )
+    ingest_max_future_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="Events timed more than this many seconds after the ingest clock are quarantined.",
+    )
+    ingest_max_past_days: int = Field(
+        default=7_300,
+        ge=1,
+        le=36_500,
+        description="Events timed more than this many days before the ingest clock are quarantined.",
+    )
+    max_quarantine_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description="Rejected records stored in the quarantine per ingest run; beyond it they are counted, not stored.",
+    )
     max_message_bytes: int = Field(
         default=10_485_760,
         ge=1024,
@@ -110,6 +126,12 @@ class Settings(BaseSettings):
         default=33_554_432,
         ge=1024,
         description="Largest request body the API accepts (POST /v1/events); larger ones get 413.",
+    )
+    api_max_events: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most events (array items or NDJSON lines) one POST /v1/events may carry; more get 413.",
     )
     api_auth_cache_s: float = Field(
         default=10.0,

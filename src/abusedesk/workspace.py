@@ -58,7 +58,14 @@ class Workspace:
     @property
     def limits(self) -> Limits:
         s = self.settings
-        return Limits(s.max_line_bytes, s.max_message_bytes, s.max_mime_parts)
+        return Limits(
+            s.max_line_bytes,
+            s.max_message_bytes,
+            s.max_mime_parts,
+            s.ingest_max_future_s,
+            s.ingest_max_past_days,
+            s.max_quarantine_rows,
+        )
 
     def ingestor(
         self,

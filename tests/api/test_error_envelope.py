@@ -33,3 +33,10 @@ def test_health_needs_no_token(api_client: TestClient) -> None:
 def test_openapi_documents_the_routes(api_client: TestClient) -> None:
     spec = api_client.get("/openapi.json").json()
     assert "/v1/events" in spec["paths"]
+
+
+def test_a_405_names_the_allowed_methods(api_client: TestClient) -> None:
+    response = api_client.delete("/v1/events")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"

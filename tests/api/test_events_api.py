@@ -121,3 +121,52 @@ def test_the_decision_body_limit_names_no_setting_it_does_not_follow(
     assert error["code"] == "limit_exceeded"
     assert "over 1048576 bytes" in error["message"]
     assert "ABUSEDESK_" not in error["message"]
+
+
+def test_a_post_with_no_event_writes_nothing(
+    api_client: TestClient, token: str, workspace: Workspace
+) -> None:
+    from sqlalchemy import func, select
+
+    from abusedesk.storage.models import AuditEntry, IngestRun
+
+    for body in (b"[]", b"", b"\n\n  \n", b"  [ ]  "):
+        response = api_client.post("/v1/events", content=body, headers=auth(token))
+        assert response.status_code == 200, body
+        assert response.json() == {
+            "run_id": None,
+            "accepted": 0,
+            "duplicates": 0,
+            "rejected": 0,
+            "results": [],
+        }
+    with workspace.store.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(IngestRun)) == 0
+        ingests = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "ingest")
+        assert session.scalar(ingests) == 0
+
+
+def test_a_post_over_the_item_limit_is_refused_whole(workspace: Workspace) -> None:
+    from abusedesk.api.app import create_app
+    from abusedesk.auth.tokens import do_create_token
+
+    small = Workspace(workspace.settings.model_copy(update={"api_max_events": 3}))
+    value, _ = do_create_token(small.store, small.clock, name="s", role="ingest", actor="test")
+    try:
+        with TestClient(create_app(small)) as client:
+            three = ndjson(*(orjson.dumps(ev(i)) for i in range(3))) + b"\n\n"
+            assert (
+                client.post("/v1/events", content=three, headers=auth(value)).json()["accepted"]
+                == 3
+            )
+            four = [ev(i) for i in range(10, 14)]
+            for body in (orjson.dumps(four), ndjson(*(orjson.dumps(e) for e in four))):
+                response = client.post("/v1/events", content=body, headers=auth(value))
+                assert response.status_code == 413
+                error = response.json()["error"]
+                assert error["code"] == "limit_exceeded"
+                assert "ABUSEDESK_API_MAX_EVENTS" in error["message"]
+    finally:
+        small.close()
+    with workspace.lake_reader() as reader:
+        assert reader.con.execute("SELECT count(*) FROM opt_outs").fetchone() == (3,)

@@ -63,7 +63,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONBody:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail))
+        response = envelope(exc.status_code, code, str(exc.detail))
+        if exc.headers:  # e.g. Allow on a 405 (RFC 9110 requires it)
+            response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONBody:

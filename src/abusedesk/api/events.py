@@ -39,7 +39,9 @@ async def read_body(request: Request, limit: int, setting: str | None = None) ->
     description=(
         "Body: a JSON array of canonical events, or NDJSON (one event per line). Each line or "
         "item gets a result: accepted, duplicate (its id was taken in before) or rejected (with "
-        "the reason; it is also quarantined). Good items go in even when others are rejected."
+        "the reason; it is also quarantined). Good items go in even when others are rejected. "
+        "At most ABUSEDESK_API_MAX_EVENTS items a request (413 beyond); a body with no item "
+        "writes nothing and opens no ingest run (run_id null)."
     ),
 )
 async def post_events(
@@ -49,16 +51,31 @@ async def post_events(
     ws: Workspace = request.app.state.workspace
     data = await read_body(request, ws.settings.api_max_body_bytes, "ABUSEDESK_API_MAX_BODY_BYTES")
     stripped = data.lstrip()
-    ingestor = ws.ingestor(
-        consumers=request.app.state.consumers, actor=principal.name, origin="api"
-    )
+    limit = ws.settings.api_max_events
+    objects: list[Any] | None = None
     if stripped.startswith(b"["):
         try:
             items = orjson.loads(stripped)
         except orjson.JSONDecodeError as exc:
             raise FormatError(f"body is not a valid JSON array: {exc}") from None
-        objects: list[Any] = list(items)
-        summary = await _in_thread(request, lambda: ingestor.ingest_objects(objects, source="http"))
+        objects = list(items)
+        count = len(objects)
+    else:
+        # Blank lines are no events (ingest skips them), so they do not count either.
+        count = sum(1 for line in data.splitlines() if line.strip())
+    if count > limit:
+        raise LimitError(f"request carries {count} events, over {limit} (ABUSEDESK_API_MAX_EVENTS)")
+    if count == 0:
+        # Nothing to take in: no run, no audit row, no write.
+        return JSONBody(
+            {"run_id": None, "accepted": 0, "duplicates": 0, "rejected": 0, "results": []}
+        )
+    ingestor = ws.ingestor(
+        consumers=request.app.state.consumers, actor=principal.name, origin="api"
+    )
+    if objects is not None:
+        batch = objects
+        summary = await _in_thread(request, lambda: ingestor.ingest_objects(batch, source="http"))
     else:
         summary = await _in_thread(request, lambda: ingestor.ingest_bytes(data, source="http"))
     results = summary.results or []

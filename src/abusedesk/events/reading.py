@@ -12,9 +12,11 @@ the message they complain about) wait in `Pending.unresolved` for the flush to p
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +27,12 @@ from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_line_batches
 from abusedesk.events.decode import decode_line
 from abusedesk.events.schema import Event, EventInvalid, validate_event
 from abusedesk.events.summary import SAMPLE_SIZE, IngestSummary, ItemResult, QuarantinedItem
+
+log = logging.getLogger("abusedesk.events.reading")
+
+# Rejected records are written in batches of at most this many, whatever the event batch size:
+# a file of nothing but bad lines must not pile them up in memory.
+QUARANTINE_BATCH = 5_000
 
 
 @dataclass
@@ -45,15 +53,58 @@ class Pending:
 class BatchReader(ABC):
     """Counters and the pending batch of one run; subclasses say what `flush()` does."""
 
-    def __init__(self, summary: IngestSummary, *, limits: Limits, batch_size: int) -> None:
+    def __init__(
+        self,
+        summary: IngestSummary,
+        *,
+        limits: Limits,
+        batch_size: int,
+        now: datetime | None = None,
+    ) -> None:
         self.summary = summary
         self.limits = limits
         self.batch_size = batch_size
         self.pending = Pending()
+        now = now or datetime.now(UTC)
+        # The event-time window: an event outside it is quarantined (docs/events.md).
+        self.earliest = now - timedelta(days=limits.max_past_days)
+        self.latest = now + timedelta(seconds=limits.max_future_s)
+
+    def out_of_window(self, event: Event) -> str | None:
+        """Why the event's time is refused, or None when it is within the window."""
+        ts = event.ts
+        if ts > self.latest:
+            return (
+                f"field 'ts' is more than {self.limits.max_future_s} s ahead of the ingest clock"
+                " (ABUSEDESK_INGEST_MAX_FUTURE_S)"
+            )
+        if ts < self.earliest:
+            return (
+                f"field 'ts' is more than {self.limits.max_past_days} days before the ingest"
+                " clock (ABUSEDESK_INGEST_MAX_PAST_DAYS)"
+            )
+        return None
+
+    def fault(
+        self, where: Location, exc: Exception, text_excerpt: str, *, slot: int | None = None
+    ) -> None:
+        """The defensive boundary: an unexpected error on one record quarantines that record
+        (and is logged as the defect it is), never the run."""
+        log.error(
+            "ingest.record_failed",
+            extra={"where": str(where), "error": type(exc).__name__},
+            exc_info=exc,
+        )
+        reason = f"could not be processed ({type(exc).__name__})"
+        self.reject(where, reason, text_excerpt, slot=slot)
 
     @abstractmethod
     def flush(self) -> None:
         """Take the pending batch (and leave an empty one in `self.pending`)."""
+
+    @abstractmethod
+    def flush_quarantine(self) -> None:
+        """Store the pending rejected records alone (and empty `self.pending.quarantine`)."""
 
     def consume_stream(self, adapter: Adapter, stream: BinaryIO, source: str) -> None:
         if type(adapter) is JsonlAdapter and self.summary.results is None:
@@ -73,6 +124,7 @@ class BatchReader(ABC):
         validate = validate_event
         decode = decode_line
         limit = self.limits.max_line_bytes
+        earliest, latest = self.earliest, self.latest
         read = summary.read  # kept locally, written back before each flush and at the end
         for first, lines in iter_line_batches(stream, limit):
             number = first - 1
@@ -86,25 +138,29 @@ class BatchReader(ABC):
                         "",
                     )
                     continue
-                event = decode(line)
-                if event is None:
-                    # The decoder declined: the reference validator accepts, or says why not.
-                    try:
+                if not line or line.isspace():  # a blank line is no event, and no error
+                    read -= 1
+                    continue
+                try:
+                    event = decode(line)
+                    if event is None:
+                        # The decoder declined: the reference validator accepts, or says why.
                         obj = loads(line)
                         if type(obj) is not dict:
                             raise EventInvalid("a line must hold one JSON object")
                         event = validate(obj)
-                    except decode_error as exc:
-                        if not line.strip():  # a blank line is no event, and no error either
-                            read -= 1
-                            continue
-                        self.reject(
-                            Location(source, number), f"not valid JSON: {exc}", excerpt(line)
-                        )
-                        continue
-                    except EventInvalid as exc:
-                        self.reject(Location(source, number), str(exc), excerpt(line))
-                        continue
+                    ts = event.ts
+                    if ts > latest or ts < earliest:
+                        raise EventInvalid(self.out_of_window(event) or "")
+                except decode_error as exc:
+                    self.reject(Location(source, number), f"not valid JSON: {exc}", excerpt(line))
+                    continue
+                except EventInvalid as exc:
+                    self.reject(Location(source, number), str(exc), excerpt(line))
+                    continue
+                except Exception as exc:  # one record never stops the run
+                    self.fault(Location(source, number), exc, excerpt(line))
+                    continue
                 events.append(event)
                 if len(events) >= batch_size:
                     summary.read = read
@@ -130,8 +186,12 @@ class BatchReader(ABC):
                 else:
                     try:
                         event = validate_event(raw)
+                        if (late := self.out_of_window(event)) is not None:
+                            raise EventInvalid(late)
                     except EventInvalid as exc:
                         self.reject(item.where, str(exc), excerpt_obj(raw))
+                    except Exception as exc:  # one record never stops the run
+                        self.fault(item.where, exc, excerpt_obj(raw))
                     else:
                         pending.events.append(event)
                         if results is not None:
@@ -156,8 +216,12 @@ class BatchReader(ABC):
         """Quarantine one item; `slot` is its existing result row when it already has one."""
         summary = self.summary
         item = QuarantinedItem(where, reason, text_excerpt)
-        self.pending.quarantine.append(item)
-        summary.quarantined += 1
+        summary.quarantined += 1  # exact, stored or not
+        if summary.quarantined <= self.limits.max_quarantine_rows:
+            quarantine = self.pending.quarantine
+            quarantine.append(item)
+            if len(quarantine) >= QUARANTINE_BATCH:
+                self.flush_quarantine()
         if len(summary.quarantine_sample) < SAMPLE_SIZE:
             summary.quarantine_sample.append(item)
         if summary.results is not None:
@@ -172,4 +236,7 @@ def excerpt_obj(raw: object) -> str:
     try:
         return excerpt(orjson.dumps(raw))
     except TypeError:
-        return excerpt(repr(raw))
+        try:
+            return excerpt(repr(raw))
+        except RecursionError:
+            return f"<{type(raw).__name__} nested too deep to show>"

@@ -22,16 +22,21 @@ class Field:
     required: bool = False
     choices: frozenset[str] | None = None
     default: Any = None
+    # Longest value, in characters, for fields the relational store keeps in a bounded column
+    # (storage/models.py): checked here, so SQLite and PostgreSQL take and refuse the same events.
+    max_len: int | None = None
 
 
 def _f(
     name: str,
     kind: Kind = "str",
+    *,
     required: bool = False,
     choices: tuple[str, ...] | None = None,
     default: Any = None,
+    max_len: int | None = None,
 ) -> Field:
-    return Field(name, kind, required, frozenset(choices) if choices else None, default)
+    return Field(name, kind, required, frozenset(choices) if choices else None, default, max_len)
 
 
 CHANNELS = ("sms", "mms", "whatsapp", "email", "rcs", "voice")
@@ -105,18 +110,18 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
             ),
         ),
         _f("ip"),
-        _f("email"),
-        _f("country"),
+        _f("email", max_len=320),
+        _f("country", max_len=2),
         _f("device_id"),
         _f("payment_fingerprint"),
-        _f("company"),
+        _f("company", max_len=256),
         _f("website"),
-        _f("declared_use_case"),
+        _f("declared_use_case", max_len=64),
     ),
     "report": (
         # Required by the field table, yet the contract's own example omits it: the event id
         # stands in, so every example on the contract page is accepted.
-        _f("report_id"),
+        _f("report_id", max_len=256),
         _f(
             "reporter",
             required=True,
@@ -127,7 +132,7 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
             required=True,
             choices=("spam", "phishing", "fraud", "harassment", "illegal_content", "other"),
         ),
-        _f("target"),
+        _f("target", max_len=512),
         _f("description"),
         _f("evidence", "strlist"),
     ),
@@ -138,6 +143,12 @@ EVENT_TYPES: Final[tuple[str, ...]] = tuple(FIELDS)
 INT_MIN: Final = -(2**63)
 INT_MAX: Final = 2**63 - 1
 ENVELOPE: Final[frozenset[str]] = frozenset({"id", "type", "ts", "account_id"})
+# Envelope limits, the widths of event_ids.event_id and accounts.account_id.
+ID_MAX_LEN: Final = 256
+ACCOUNT_ID_MAX_LEN: Final = 128
+# Deepest nesting of arrays and objects in an object field or an unknown field: the lake keeps
+# them as JSON text, and the JSON encoder stops at 255 levels.
+MAX_DEPTH: Final = 64
 # Types whose events need no account: the reporter may not know whose traffic it was.
 ACCOUNT_OPTIONAL: Final[frozenset[str]] = frozenset({"report"})
 
@@ -196,7 +207,12 @@ def parse_ts(value: object) -> datetime:
         raise EventInvalid(f"field 'ts' has no UTC offset: {value[:40]!r}")
     if len(value) < 20 or value[10] not in "Tt ":
         raise EventInvalid(f"field 'ts' is not a full RFC 3339 date-time: {value[:40]!r}")
-    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+    if parsed.tzinfo is UTC:
+        return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise EventInvalid(f"field 'ts' is out of range in UTC: {value[:40]!r}") from None
 
 
 def _typename(value: object) -> str:
@@ -242,10 +258,33 @@ def _check(field: Field, value: Any) -> Any:
     if kind == "obj":
         if type(value) is not dict:
             raise EventInvalid(f"field '{field.name}' must be an object, got {_typename(value)}")
+        _check_nested(field.name, value)
         return value
     if type(value) is not list or not all(type(item) is str for item in value):
         raise EventInvalid(f"field '{field.name}' must be a list of strings")
     return value
+
+
+def _check_nested(name: str, value: Any) -> None:
+    """Refuse what the lake could not store as JSON text: nesting deeper than MAX_DEPTH, or an
+    integer outside 64 bits (orjson decodes those as floats; an object built in Python may not)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = type(item)
+        if kind is int:
+            if not INT_MIN <= item <= INT_MAX:
+                raise EventInvalid(f"field '{name}' holds an integer outside 64 bits")
+        elif kind is dict or kind is list:
+            if depth >= MAX_DEPTH:
+                raise EventInvalid(f"field '{name}' is nested deeper than {MAX_DEPTH} levels")
+            values = item.values() if kind is dict else item
+            stack.extend((v, depth + 1) for v in values if type(v) in _NESTED)
+        elif not (kind is str or kind is float or kind is bool or item is None):
+            raise EventInvalid(f"field '{name}' holds a {_typename(item)}, not a JSON value")
+
+
+_NESTED: Final = frozenset({dict, list, int})
 
 
 def validate_event(obj: object) -> Event:
@@ -257,8 +296,8 @@ def validate_event(obj: object) -> Event:
         if event_id is None:
             raise EventInvalid("missing required field 'id'")
         raise EventInvalid(f"field 'id' must be a non-empty string, got {_typename(event_id)}")
-    if len(event_id) > 256:
-        raise EventInvalid("field 'id' is longer than 256 characters")
+    if len(event_id) > ID_MAX_LEN:
+        raise EventInvalid(f"field 'id' is longer than {ID_MAX_LEN} characters")
     if "\x00" in event_id:  # a key in the relational store, where PostgreSQL refuses U+0000
         raise EventInvalid("field 'id' contains a NUL character")
     raw_type = obj.get("type")
@@ -283,6 +322,8 @@ def validate_event(obj: object) -> Event:
         )
     elif "\x00" in account_id:
         raise EventInvalid("field 'account_id' contains a NUL character")
+    elif len(account_id) > ACCOUNT_ID_MAX_LEN:
+        raise EventInvalid(f"field 'account_id' is longer than {ACCOUNT_ID_MAX_LEN} characters")
 
     # One pass over what the object holds (fewer keys than the type declares, usually), with
     # the common case, a plain string field, decided by one set lookup and a type check.
@@ -300,6 +341,8 @@ def validate_event(obj: object) -> Event:
         field = spec.get(name)
         if field is None:
             if name not in ENVELOPE:
+                if type(value) is dict or type(value) is list or type(value) is int:
+                    _check_nested(name, value)
                 if attrs is None:
                     attrs = {}
                 attrs[name] = value
@@ -308,6 +351,10 @@ def validate_event(obj: object) -> Event:
     for name in _REQUIRED[etype]:
         if name not in data:
             raise EventInvalid(f"missing required field '{name}' for type {etype}")
+    for name, limit in _LIMITED[etype]:
+        value = data.get(name)
+        if value is not None and len(value) > limit:
+            raise EventInvalid(f"field '{name}' is longer than {limit} characters")
     for name, default in _DEFAULTS[etype]:
         if name not in data:
             data[name] = default
@@ -329,5 +376,9 @@ _REQUIRED: Final[dict[str, tuple[str, ...]]] = {
 }
 _DEFAULTS: Final[dict[str, tuple[tuple[str, Any], ...]]] = {
     etype: tuple((f.name, f.default) for f in fields if f.default is not None)
+    for etype, fields in FIELDS.items()
+}
+_LIMITED: Final[dict[str, tuple[tuple[str, int], ...]]] = {
+    etype: tuple((f.name, f.max_len) for f in fields if f.max_len is not None)
     for etype, fields in FIELDS.items()
 }

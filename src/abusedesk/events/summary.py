@@ -52,13 +52,24 @@ class IngestSummary:
     # Events whose enrichment failed while the run's consumers (detection) evaluated them;
     # they were detected on with hour_utc as their only enrichment (see enrich.Enricher).
     enrich_failures: int = 0
+    # Runs found dead at this run's start (marked "interrupted"), and the events of their
+    # committed batches this run sent through detection (pipeline/recovery.py).
+    interrupted_runs: list[int] = field(default_factory=list)
+    recovered_events: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     quarantine_sample: list[QuarantinedItem] = field(default_factory=list)
     results: list[ItemResult] | None = None
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        recovery: dict[str, Any] = {}
+        if self.interrupted_runs or self.recovered_events:
+            recovery = {
+                "interrupted_runs": self.interrupted_runs,
+                "recovered_events": self.recovered_events,
+            }
         return {
+            **recovery,
             "run_id": self.run_id,
             "files": self.files,
             "read": self.read,

@@ -2,19 +2,29 @@
 
 Ingest writes one file per partition per batch; many small files make queries slow, so the
 end of an ingest run (and `abusedesk lake compact`) merges them.
+
+Compaction holds the lake lock (locks.py), so two processes never merge the same files, and
+survives `kill -9` at any instant: before the merged file is renamed into place a journal
+(`.compact-<id>.json`, listing the merged file and its sources) is written; the rename is the
+commit point, after which the sources are removed and the journal last. `recover_compactions`
+finishes or undoes whatever a killed compaction left.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from abusedesk.lake.writer import SCHEMAS, remove_files, write_atomic
+from abusedesk.lake.locks import lake_lock
+from abusedesk.lake.writer import DICTIONARY_COLUMNS, SCHEMAS, remove_files
 
 # Compacted partitions are sorted by account, then time, in row groups of this many rows: each
 # row group's account_id min/max then lets a reader of one account skip nearly all of a
@@ -23,28 +33,83 @@ COMPACT_ROW_GROUP_ROWS: Final = 32_768
 COMPACT_SORT: Final = [("account_id", "ascending"), ("ts", "ascending"), ("id", "ascending")]
 
 
-def compact(lake: Path, *, min_files: int = 8, partitions: Iterable[Path] | None = None) -> int:
+def compact(
+    lake: Path,
+    *,
+    min_files: int = 8,
+    partitions: Iterable[Path] | None = None,
+    keep: frozenset[Path] = frozenset(),
+) -> int:
     """Merge each partition holding at least `min_files` files into one file.
 
+    `keep`: files not to merge (those of batches recovery may still need to read back).
     Returns the number of files removed. Readers running at the same moment may briefly see
     the merged file next to its sources; compaction runs at the end of ingest for that reason.
     """
-    folders = list(partitions) if partitions is not None else _all_partitions(lake)
     removed = 0
-    for folder in folders:
-        files = sorted(folder.glob("part-*.parquet"))
-        if len(files) < min_files:
-            continue
-        etype = folder.parent.name.removeprefix("type=")
-        schema = SCHEMAS.get(etype)
-        if schema is None:
-            continue
-        tables = [pq.read_table(path, schema=schema) for path in files]
-        merged = pa.concat_tables(tables).sort_by(COMPACT_SORT)
-        write_atomic(merged, folder, "zstd", COMPACT_ROW_GROUP_ROWS)
-        remove_files(files)
-        removed += len(files)
+    with lake_lock(lake):
+        recover_compactions(lake)
+        folders = list(partitions) if partitions is not None else _all_partitions(lake)
+        for folder in folders:
+            files = [p for p in sorted(folder.glob("part-*.parquet")) if p not in keep]
+            if len(files) < min_files:
+                continue
+            etype = folder.parent.name.removeprefix("type=")
+            schema = SCHEMAS.get(etype)
+            if schema is None:
+                continue
+            tables = [pq.read_table(path, schema=schema) for path in files]
+            merged = pa.concat_tables(tables).sort_by(COMPACT_SORT)
+            _merge_into(folder, merged, files)
+            removed += len(files)
     return removed
+
+
+def _merge_into(folder: Path, merged: pa.Table, sources: list[Path]) -> None:
+    token = uuid.uuid4().hex[:16]
+    final = folder / f"part-{token}.parquet"
+    tmp = folder / f".{final.name}.tmp"
+    names = set(merged.schema.names)
+    pq.write_table(
+        merged,
+        tmp,
+        compression="zstd",
+        use_dictionary=[c for c in DICTIONARY_COLUMNS if c in names],
+        row_group_size=COMPACT_ROW_GROUP_ROWS,
+    )
+    _fsync(tmp)
+    journal = folder / f".compact-{token}.json"
+    journal.write_bytes(orjson.dumps({"merged": final.name, "sources": [p.name for p in sources]}))
+    _fsync(journal)
+    os.replace(tmp, final)  # the commit point: from here on the sources are redundant
+    remove_files(sources)
+    journal.unlink()
+
+
+def recover_compactions(lake: Path) -> int:
+    """Finish (merged file in place: remove its sources) or undo (remove the half-written
+    merge) each compaction a killed process left; call with the lake lock held. Returns the
+    number of journals handled."""
+    handled = 0
+    for folder in _all_partitions(lake):
+        for journal in folder.glob(".compact-*.json"):
+            entry = orjson.loads(journal.read_bytes())
+            final = folder / entry["merged"]
+            if final.exists():
+                remove_files(folder / name for name in entry["sources"])
+            journal.unlink()
+            handled += 1
+        for tmp in folder.glob(".part-*.parquet.tmp"):
+            tmp.unlink(missing_ok=True)  # only compaction writes these, and it holds the lock
+    return handled
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _all_partitions(lake: Path) -> list[Path]:

@@ -40,10 +40,10 @@ def lake_events(
         if not rows:
             return
         for row in rows:
-            yield _event(dict(zip(columns, row, strict=True)))
+            yield row_event(dict(zip(columns, row, strict=True)))
 
 
-def _event(values: dict[str, Any]) -> Event:
+def row_event(values: dict[str, Any]) -> Event:
     etype = values["type"]
     data: dict[str, Any] = {}
     for field in FIELDS[etype]:

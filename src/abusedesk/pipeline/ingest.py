@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy import insert
+
 from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
@@ -33,10 +35,19 @@ from abusedesk.events.schema import Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
 from abusedesk.events.summary import IngestSummary
 from abusedesk.lake.compaction import compact, partitions_of
+from abusedesk.lake.locks import RunLock, lake_lock
 from abusedesk.lake.reader import LakeReader
-from abusedesk.lake.writer import LakeWriter, remove_files
+from abusedesk.lake.writer import LakeWriter, discard, publish
 from abusedesk.logs import fields
+from abusedesk.pipeline.recovery import (
+    Recovered,
+    batch_events,
+    forget_batch,
+    pending_files,
+    recover,
+)
 from abusedesk.storage.db import Store
+from abusedesk.storage.models import LakeBatch
 
 log = logging.getLogger("abusedesk.pipeline.ingest")
 
@@ -167,16 +178,31 @@ class _Run(BatchReader):
     ) -> None:
         self.ing = ingestor
         self.started = time.perf_counter()
-        run_id = runs.open_run(
-            ingestor.store,
-            ingestor.clock.now(),
-            origin=ingestor.origin,
-            actor=ingestor.actor,
-            sources=sources,
-            fmt=fmt,
-        )
+        lake = ingestor.lake_dir
+        # Opening the run and taking its lock is one step under the lake lock, so recovery
+        # (in another process, or here) never takes a starting run for a dead one.
+        with lake_lock(lake):
+            run_id = runs.open_run(
+                ingestor.store,
+                ingestor.clock.now(),
+                origin=ingestor.origin,
+                actor=ingestor.actor,
+                sources=sources,
+                fmt=fmt,
+            )
+            self.lock = RunLock(lake, run_id)
+            try:
+                self.recovered = recover(ingestor.store, lake, new_owner=run_id)
+            except BaseException:
+                self.lock.release()
+                raise
         summary = IngestSummary(run_id=run_id, results=[] if keep_results else None)
-        super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
+        super().__init__(
+            summary,
+            limits=ingestor.limits,
+            batch_size=ingestor.batch_size,
+            now=ingestor.clock.now(),
+        )
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
@@ -186,6 +212,23 @@ class _Run(BatchReader):
         # File ingest runs with the GC policy of _young_gc_only; an API request must not
         # change the server's own GC policy, so it leaves this off.
         self.manage_gc = False
+        try:
+            self._detect_recovered(self.recovered)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _detect_recovered(self, recovered: Recovered) -> None:
+        """Committed batches of dead runs that detection never saw go through it now."""
+        summary = self.summary
+        summary.interrupted_runs = list(recovered.interrupted_runs)
+        for batch_id, files in recovered.batches:
+            events = batch_events(self.ing.lake_dir, files)
+            if events:
+                for consumer in self.ing.consumers:
+                    consumer.on_events(events)
+            summary.recovered_events += len(events)
+            forget_batch(self.ing.store, batch_id)
 
     def _enrich_failures(self) -> int:
         return sum(consumer.enrich_failures for consumer in self._enriching)
@@ -219,11 +262,16 @@ class _Run(BatchReader):
             account = known.get(message_id) or known.get(_local_part(message_id))
             raw = dict(record.raw, account_id=account) if account else record.fallback
             assert raw is not None
+            slot = pending.unresolved_slots[index] if results is not None else None
             try:
                 event = validate_event(raw)
+                if (late := self.out_of_window(event)) is not None:
+                    raise EventInvalid(late)
             except EventInvalid as exc:
-                slot = pending.unresolved_slots[index] if results is not None else None
                 self.reject(record.where, str(exc), excerpt_obj(raw), slot=slot)
+                continue
+            except Exception as exc:  # one record never stops the run
+                self.fault(record.where, exc, excerpt_obj(raw), slot=slot)
                 continue
             pending.events.append(event)
             if results is not None:
@@ -232,6 +280,15 @@ class _Run(BatchReader):
                 pending.event_slots.append(slot)
         pending.unresolved.clear()
         pending.unresolved_slots.clear()
+
+    def flush_quarantine(self) -> None:
+        items = self.pending.quarantine
+        if not items:
+            return
+        self.pending.quarantine = []
+        with self.ing.store.engine.begin() as conn:
+            runs.write_quarantine(conn, self.summary.run_id, items, self.ing.clock.now())
+            runs.record_counts(conn, self.summary, self.summary.accepted)
 
     def flush(self) -> None:
         pending = self.pending
@@ -257,8 +314,11 @@ class _Run(BatchReader):
 
         store = self.ing.store
         now = self.ing.clock.now()
-        writer = LakeWriter(self.ing.lake_dir)
+        lake = self.ing.lake_dir
+        run_id = summary.run_id
+        writer = LakeWriter(lake)
         files: list[Path] = []
+        batch_id: int | None = None
         try:
             with store.engine.begin() as conn:
                 runs.mark_read(conn, summary)  # first: it opens the write transaction
@@ -281,11 +341,23 @@ class _Run(BatchReader):
                 record_reports(conn, fresh, now)
                 runs.write_quarantine(conn, summary.run_id, pending.quarantine, now)
                 writer.add(fresh)
-                files = writer.flush()
+                # Staged: the files are published only once this transaction has committed,
+                # and the batch's row says so until they are, and until detection saw them.
+                files = writer.flush(stage_for=run_id)
+                if files:
+                    batch_id = conn.execute(
+                        insert(LakeBatch).returning(LakeBatch.id),
+                        {
+                            "run_id": run_id,
+                            "files": [str(f.relative_to(lake)) for f in files],
+                            "created_at": now,
+                        },
+                    ).scalar_one()
                 runs.record_counts(conn, summary, summary.accepted + len(fresh))
         except BaseException:
-            remove_files(files)
+            discard(files, run_id)
             raise
+        publish(files, run_id)
         self.written.extend(files)
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
@@ -293,6 +365,8 @@ class _Run(BatchReader):
             for consumer in self.ing.consumers:
                 consumer.on_events(fresh)
             summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
+        if batch_id is not None:
+            forget_batch(store, batch_id)
         # Whatever survives the batch (detection state, caches) leaves the scanned
         # generations; refcounting still frees what dies. See _young_gc_only.
         if self.manage_gc:
@@ -303,10 +377,16 @@ class _Run(BatchReader):
         if self.reader is not None:
             self.reader.close()
         if self.ing.compact_after and self.written:
-            compact(self.ing.lake_dir, min_files=8, partitions=partitions_of(self.written))
+            compact(
+                self.ing.lake_dir,
+                min_files=8,
+                partitions=partitions_of(self.written),
+                keep=pending_files(self.ing.store, self.ing.lake_dir),
+            )
         summary = self.summary
         summary.elapsed_s = time.perf_counter() - self.started
         runs.close_run(self.ing.store, self.ing.clock, summary, actor=self.ing.actor)
+        self.lock.release()
         log.info(
             "ingest.done",
             extra=fields(origin=self.ing.origin, actor=self.ing.actor, **summary.to_dict()),
@@ -318,6 +398,7 @@ class _Run(BatchReader):
         if self.reader is not None:
             self.reader.close()
         runs.fail_run(self.ing.store, self.summary.run_id)
+        self.lock.release()
         error = sys.exc_info()[0]
         # The exception's type only: database errors can quote the batch's values.
         log.error(

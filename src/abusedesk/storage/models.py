@@ -149,6 +149,20 @@ class IngestRun(Base):
     status: Mapped[str] = mapped_column(String(16), default="running")
 
 
+class LakeBatch(Base):
+    """A committed ingest batch not yet fully done: its Parquet files are staged until published,
+    and its events are not yet through detection. Written in the batch's own transaction and
+    deleted once both are done; a row left behind by a killed run is finished by recovery
+    (pipeline/recovery.py) at the next start."""
+
+    __tablename__ = "lake_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    files: Mapped[list[Any]] = mapped_column(JSON, default=list)  # lake-relative final paths
+    created_at: Mapped[datetime] = mapped_column(_tz())
+
+
 class QuarantineItem(Base):
     __tablename__ = "quarantine"
 

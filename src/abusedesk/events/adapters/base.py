@@ -36,6 +36,11 @@ class Limits:
     max_line_bytes: int = 1_048_576
     max_message_bytes: int = 10_485_760
     max_mime_parts: int = 100
+    # Event-time sanity window around the ingest clock: later or earlier events are quarantined.
+    max_future_s: int = 86_400
+    max_past_days: int = 7_300
+    # Rejected records stored per run; past it they are only counted.
+    max_quarantine_rows: int = 100_000
 
 
 @dataclass(slots=True)

@@ -1,0 +1,355 @@
+"""Fault campaign for ingest: kill -9 at random instants, concurrent overlapping ingests.
+
+Prints one JSON line of counts. For each backend (SQLite; PostgreSQL when reachable):
+
+- `kills`: an `abusedesk ingest` (with detection) of simulated traffic is killed with SIGKILL
+  at a random instant, then rerun to the end; after the rerun the lake must hold each event id
+  exactly once, as many rows as the idempotency index holds ids, every input event, and the
+  same cases (account, policy) as a clean run.
+- `pairs`: two ingests of overlapping halves of the traffic run at once, with small batches so
+  compaction triggers; both must succeed and every event be in the lake exactly once.
+
+    python bench/faults.py [--kills 30] [--pairs 10] [--backends sqlite,postgresql]
+                           [--sections hostile,far,kill,pairs]
+
+Each trial uses a fresh workspace (and, on PostgreSQL, a fresh database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlalchemy as sa
+
+CLI = [str(Path(sys.executable).parent / "abusedesk")]
+PG_ADMIN = os.environ.get(
+    "ABUSEDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _env(home: Path, url: str | None, batch: int) -> dict[str, str]:
+    env = dict(os.environ, ABUSEDESK_HOME=str(home), ABUSEDESK_INGEST_BATCH_SIZE=str(batch))
+    env.pop("ABUSEDESK_DATABASE_URL", None)
+    if url is not None:
+        env["ABUSEDESK_DATABASE_URL"] = url
+    return env
+
+
+def _database(backend: str, name: str) -> str | None:
+    if backend == "sqlite":
+        return None
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(url: str | None) -> None:
+    if url is None:
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _state(home: Path, url: str | None) -> dict[str, Any]:
+    lake = home / "lake" / "events"
+    files = list(lake.glob("type=*/day=*/part-*.parquet"))
+    rows = distinct = 0
+    if files:
+        con = duckdb.connect()
+        listing = ", ".join(f"'{f}'" for f in files)
+        got = con.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM read_parquet([{listing}], union_by_name=true)"
+        ).fetchone()
+        con.close()
+        assert got is not None
+        rows, distinct = int(got[0]), int(got[1])
+    engine = sa.create_engine(url or f"sqlite:///{home / 'abusedesk.db'}")
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT count(*) FROM event_ids")).scalar_one()
+        cases = sorted(
+            tuple(r) for r in conn.execute(sa.text("SELECT account_id, policy FROM cases"))
+        )
+        statuses = [r[0] for r in conn.execute(sa.text("SELECT status FROM ingest_runs"))]
+    engine.dispose()
+    return {"rows": rows, "distinct": distinct, "ids": ids, "cases": cases, "runs": statuses}
+
+
+def _ingest(path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*CLI, "ingest", str(path), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def kills(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dict[str, Any]:
+    rng = random.Random(10)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "clean"
+        url = _database(backend, "abusedesk_faults_clean")
+        started = time.perf_counter()
+        proc = _ingest(traffic, _env(home, url, batch))
+        _, err = proc.communicate()
+        clean_s = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"clean run failed: {err.decode()[-400:]}")
+        clean = _state(home, url)
+        _drop(url)
+    out: dict[str, Any] = {"kills": 0, "ok": 0, "bad": [], "interrupted_marked": 0}
+    for trial in range(n):
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp) / "w"
+            url = _database(backend, f"abusedesk_faults_{trial}")
+            env = _env(home, url, batch)
+            proc = _ingest(traffic, env)
+            time.sleep(rng.uniform(0.0, clean_s))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                out["kills"] += 1
+            proc.wait()
+            rerun = _ingest(traffic, env)
+            _, err = rerun.communicate()
+            state = _state(home, url)
+            _drop(url)
+            problems = []
+            if rerun.returncode != 0:
+                problems.append(f"rerun exit {rerun.returncode}: {err.decode()[-200:]}")
+            if not state["rows"] == state["distinct"] == state["ids"] == expected:
+                problems.append(
+                    f"rows {state['rows']} distinct {state['distinct']} ids {state['ids']}"
+                )
+            if state["cases"] != clean["cases"]:
+                problems.append(f"cases {len(state['cases'])} != clean {len(clean['cases'])}")
+            if "running" in state["runs"]:
+                problems.append("a run is still marked running")
+            out["interrupted_marked"] += state["runs"].count("interrupted")
+            if problems:
+                out["bad"].append({"trial": trial, "problems": problems})
+            else:
+                out["ok"] += 1
+    out["clean_cases"] = len(clean["cases"])
+    return out
+
+
+def pairs(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dict[str, Any]:
+    lines = traffic.read_bytes().splitlines(keepends=True)
+    cut_a, cut_b = int(len(lines) * 0.6), int(len(lines) * 0.4)
+    out: dict[str, Any] = {"pairs": n, "ok": 0, "failed_processes": 0, "bad": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = Path(tmp) / "a.jsonl", Path(tmp) / "b.jsonl"
+        first.write_bytes(b"".join(lines[:cut_a]))
+        second.write_bytes(b"".join(lines[cut_b:]))
+        for trial in range(n):
+            home = Path(tmp) / f"w{trial}"
+            url = _database(backend, f"abusedesk_pairs_{trial}")
+            env = _env(home, url, batch)
+            # The schema is made first: two first starts at once race on CREATE TABLE (a known
+            # problem of the store's first-use migration, not of ingest).
+            subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+            procs = [_ingest(first, env), _ingest(second, env)]
+            codes = [p.wait() for p in procs]
+            state = _state(home, url)
+            _drop(url)
+            out["failed_processes"] += sum(1 for c in codes if c != 0)
+            if codes == [0, 0] and state["rows"] == state["distinct"] == state["ids"] == expected:
+                out["ok"] += 1
+            else:
+                errors = [p.stderr.read().decode()[-200:] if p.stderr else "" for p in procs]
+                out["bad"].append({"trial": trial, "codes": codes, "errors": errors, **state})
+    return out
+
+
+def hostile_corpus(path: Path, good: int) -> int:
+    """Good events interleaved with one of every hostile class; returns how many are good."""
+    base = {
+        "type": "message",
+        "ts": "2026-03-02T10:00:00Z",
+        "account_id": "AC1",
+        "message_id": "SM1",
+        "channel": "sms",
+        "from": "+15005550006",
+        "to": "+37122345678",
+    }
+
+    def line(**changes: Any) -> bytes:
+        return json.dumps({**base, **changes}).encode() + b"\n"
+
+    deep = "[" * 600 + "]" * 600
+    hostile = [
+        b"{not json\n",
+        b"\xef\xbb\xbf" + line(id="bom"),
+        line(id="utf").replace(b"SM1", b"SM\xff"),
+        b"[1, 2]\n",
+        line(id="ts0", ts="0001-01-01T00:00:00+01:00"),
+        line(id="ts9", ts="9999-12-31T23:59:59-01:00"),
+        line(id="future", ts="2999-01-01T00:00:00Z"),
+        line(id="past", ts="1000-01-01T00:00:00Z"),
+        line(id="naive", ts="2026-03-02T10:00:00"),
+        line(id="deep").replace(b'"type"', b'"x": ' + deep.encode() + b', "type"'),
+        line(id="long-account", account_id="A" * 129),
+        line(id="x" * 257),
+        line(id="nul\u0000"),
+        line(id="bigint", segments=2**70),
+        line(id="choice", channel="fax"),
+        line(id="missing", message_id=None),
+        b'{"id": "long-line", "body": "' + b"x" * 1_100_000 + b'"}\n',
+        b"\n   \n",
+    ]
+    with path.open("wb") as out:
+        for i in range(good):
+            out.write(line(id=f"g{i}", message_id=f"SM{i}"))
+            if i % 10 == 0:
+                out.write(hostile[(i // 10) % len(hostile)])
+        for _ in range(200_000):  # a long run of nothing but bad lines
+            out.write(b"{bad\n")
+    return good
+
+
+def hostile(backend: str, good: int, batch: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "hostile.jsonl"
+        hostile_corpus(corpus, good)
+        home = Path(tmp) / "w"
+        url = _database(backend, "abusedesk_faults_hostile")
+        env = _env(home, url, batch)
+        proc = subprocess.run(
+            [
+                "/usr/bin/time",
+                "-f",
+                "%M",
+                *CLI,
+                "ingest",
+                str(corpus),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        peak_mb = int(proc.stderr.decode().strip().splitlines()[-1]) / 1024
+        state = _state(home, url)
+        _drop(url)
+        summary = json.loads(proc.stdout.decode().splitlines()[-1]) if proc.returncode == 0 else {}
+    return {
+        "exit": proc.returncode,
+        "good": good,
+        "kept": state["distinct"],
+        "quarantined": summary.get("quarantined"),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+
+
+def far_event(backend: str, traffic: Path, batch: int) -> dict[str, Any]:
+    """Cases of the simulator's traffic, alone and with one event dated far ahead and one
+    far behind (for the busiest account): they must be equal, and both events quarantined."""
+    first = json.loads(traffic.read_bytes().splitlines()[0])
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        mixed = Path(tmp) / "mixed.jsonl"
+        far = [dict(first, id="far-future", ts="2999-01-01T00:00:00Z")]
+        far.append(dict(first, id="far-past", ts="1970-01-01T00:00:00Z"))
+        lines = traffic.read_bytes().splitlines(keepends=True)
+        middle = len(lines) // 2
+        extra = [json.dumps(e).encode() + b"\n" for e in far]
+        mixed.write_bytes(b"".join(lines[:middle] + extra + lines[middle:]))
+        cases = []
+        for name, source in (("clean", traffic), ("with_far_events", mixed)):
+            home = Path(tmp) / name
+            url = _database(backend, f"abusedesk_faults_{name}")
+            proc = subprocess.run(
+                [*CLI, "ingest", str(source), "--json"],
+                env=_env(home, url, batch),
+                capture_output=True,
+                check=True,
+            )
+            summary = json.loads(proc.stdout.decode().splitlines()[-1])
+            out[f"{name}_quarantined"] = summary["quarantined"]
+            state = _state(home, url)
+            _drop(url)
+            cases.append(state["cases"])
+        out["cases"] = len(cases[0])
+        out["cases_equal"] = cases[0] == cases[1]
+    return out
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = sa.create_engine(PG_ADMIN)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kills", type=int, default=30)
+    parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--scale", default="0.2")
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--hostile-good", type=int, default=50_000)
+    parser.add_argument("--sections", default="hostile,far,kill,pairs")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"bench": "faults"}
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = Path(tmp) / "sim"
+        subprocess.run(
+            [
+                *CLI,
+                "sim",
+                "generate",
+                str(sim),
+                "--days",
+                "1",
+                "--seed",
+                "7",
+                "--scale",
+                args.scale,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        traffic = sim / "events.jsonl"
+        expected = len({json.loads(line)["id"] for line in traffic.read_bytes().splitlines()})
+        report["events"] = expected
+        for backend in args.backends.split(","):
+            if backend == "postgresql" and not _pg_reachable():
+                report[backend] = "unreachable"
+                continue
+            sections = args.sections.split(",")
+            result: dict[str, Any] = {}
+            if "hostile" in sections:
+                result["hostile"] = hostile(backend, args.hostile_good, args.batch)
+            if "far" in sections:
+                result["far_event"] = far_event(backend, traffic, args.batch)
+            if "kill" in sections:
+                result["kill"] = kills(backend, traffic, expected, args.kills, args.batch)
+            if "pairs" in sections:
+                result["concurrent"] = pairs(backend, traffic, expected, args.pairs, args.batch)
+            report[backend] = result
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
