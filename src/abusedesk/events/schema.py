@@ -66,7 +66,16 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
         _f("source", required=True, choices=("fbl", "carrier", "recipient", "third_party")),
         _f(
             "feedback_type",
-            choices=("abuse", "fraud", "virus", "other", "not-spam", "auth-failure"),
+            choices=(
+                "abuse",
+                "fraud",
+                "virus",
+                "other",
+                "not-spam",
+                "auth-failure",
+                "opt-out",
+                "opt-out-list",
+            ),
         ),
     ),
     "opt_out": (
