@@ -40,7 +40,7 @@ def run(path: Path) -> tuple[str, list[Record], list[Rejected], int]:
 
 def test_the_corpus_is_cited_file_by_file() -> None:
     readme = (REAL / "README.md").read_text()
-    assert len(FILES) >= 34
+    assert len(FILES) >= 40
     for path in FILES:
         assert f"`{path.relative_to(REAL)}`" in readme, path
 
@@ -221,3 +221,56 @@ def test_exit_code(
     summary = IngestSummary(run_id=1)
     summary.accepted, summary.duplicates, summary.quarantined = accepted, duplicates, quarantined
     assert quarantine_exit_code(summary, strict=strict) == code
+
+
+# --- SendGrid and Mailgun ------------------------------------------------------------------
+
+
+SENDGRID = [p for p in FILES if p.parent.name == "sendgrid"]
+
+
+@pytest.mark.parametrize("path", SENDGRID, ids=lambda p: p.name)
+def test_sendgrid_sample_is_kept_unattributed_with_its_fields(path: Path) -> None:
+    fmt, records, rejected, skipped = run(path)
+    assert fmt == "sendgrid"
+    assert rejected == []
+    (sg,) = json.loads(path.read_text())
+    if sg["event"] == "open":
+        assert records == []
+        assert skipped == 1
+        return
+    (record,) = records
+    raw, fallback = record.raw, record.fallback
+    assert "account_id" not in raw  # not rejected: kept, and the pipeline looks further
+    assert fallback == raw | {"account_id": "unattributed"}
+    validate_event(fallback)
+    assert raw["id"] == "sendgrid:" + sg["sg_event_id"]
+    assert raw["ts"].startswith("2016-04-")
+    assert raw["recipient"] == sg["email"]
+    assert raw["message_id"] == sg["sg_message_id"].split(".filter", 1)[0]
+    assert raw.get("sending_ip") == sg.get("ip")
+    assert raw.get("category") == sg.get("category")
+    custom = {k: v for k, v in sg.items() if k in ("custom1", "custom2", "anymail_id")}
+    assert raw.get("custom_args", {}) == custom
+
+
+MAILGUN = [p for p in FILES if p.parent.name == "mailgun"]
+
+
+@pytest.mark.parametrize("path", MAILGUN, ids=lambda p: p.name)
+def test_mailgun_sample_is_kept_unattributed_with_its_fields(path: Path) -> None:
+    fmt, records, rejected, _ = run(path)
+    assert fmt == "mailgun"
+    assert rejected == []
+    (record,) = records
+    data = json.loads(path.read_text())["event-data"]
+    raw = record.raw
+    assert "account_id" not in raw
+    assert record.fallback is not None
+    validate_event(record.fallback)
+    assert raw["recipient"] == data["recipient"]
+    assert raw["message_id"] == data["message"]["headers"]["message-id"]
+    expected = {"delivered": "delivered", "permanent": "bounced", "temporary": "deferred"}
+    assert raw["status"] == expected[data.get("severity", data["event"])]
+    again = run(path)[1][0].raw["id"]
+    assert again == raw["id"]  # without event-data.id the content stands in, stably

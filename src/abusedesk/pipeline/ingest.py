@@ -29,7 +29,7 @@ from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Limits, Location, Record
 from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
 from abusedesk.events.registry import RegistryBatch
-from abusedesk.events.schema import Event, EventInvalid, validate_event
+from abusedesk.events.schema import UNATTRIBUTED, Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
 from abusedesk.events.summary import IngestSummary
 from abusedesk.lake.compaction import compact, partitions_of
@@ -289,9 +289,12 @@ class _Run(BatchReader):
         self.written.extend(files)
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
-        if fresh:
+        # Unattributed provider events are kept (lake, registry, counts) but name no customer
+        # to detect on.
+        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED]
+        if attributed:
             for consumer in self.ing.consumers:
-                consumer.on_events(fresh)
+                consumer.on_events(attributed)
             summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
         # Whatever survives the batch (detection state, caches) leaves the scanned
         # generations; refcounting still frees what dies. See _young_gc_only.
