@@ -25,6 +25,7 @@ from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
 from abusedesk.events import runs
+from abusedesk.events.account_map import AccountMap, registry_owners, sender_of
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Limits, Location, Record
 from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
@@ -69,6 +70,7 @@ class Ingestor:
         actor: str = "cli",
         origin: str = "cli",
         compact_after: bool = True,
+        account_map: AccountMap | None = None,
     ) -> None:
         self.store = store
         self.lake_dir = lake_dir
@@ -78,6 +80,7 @@ class Ingestor:
         self.consumers = list(consumers)
         self.actor = actor
         self.origin = origin
+        self.account_map = account_map or AccountMap()
         self.compact_after = compact_after
 
     # ---------------------------------------------------------------- entry points
@@ -193,7 +196,10 @@ class _Run(BatchReader):
     # ---------------------------------------------------------------- flushing
 
     def _resolve(self, pending: Pending) -> None:
-        """Give complaints that arrived without an account the account of their message."""
+        """Give events that arrived without an account one: their message's (by message id),
+        else the workspace's account map, else the registry's only owner of their sender
+        domain or IP (events/account_map.py); else their fallback (a report for a complaint,
+        the event itself as unattributed for a provider event)."""
         if not pending.unresolved:
             return
         ids = {str(r.raw.get("message_id")) for r in pending.unresolved if r.raw.get("message_id")}
@@ -214,9 +220,12 @@ class _Run(BatchReader):
                 self.reader = LakeReader(self.ing.lake_dir)
             known.update(self.reader.accounts_for_message_ids(missing))
         results = self.summary.results
+        owners = self._sender_owners(pending.unresolved)
         for index, record in enumerate(pending.unresolved):
             message_id = str(record.raw.get("message_id"))
             account = known.get(message_id) or known.get(_local_part(message_id))
+            if not account:
+                account = self.ing.account_map.resolve(record.raw, owners)
             raw = dict(record.raw, account_id=account) if account else record.fallback
             assert raw is not None
             try:
@@ -232,6 +241,20 @@ class _Run(BatchReader):
                 pending.event_slots.append(slot)
         pending.unresolved.clear()
         pending.unresolved_slots.clear()
+
+    def _sender_owners(self, records: list[Record]) -> dict[tuple[str, str], str]:
+        """The registry's only account for each sender domain and IP these records name."""
+        wanted: set[tuple[str, str]] = set()
+        for record in records:
+            domain, ip = sender_of(record.raw)
+            if domain:
+                wanted.add(("domain", domain))
+            if ip:
+                wanted.add(("ip", ip))
+        if not wanted:
+            return {}
+        with self.ing.store.engine.connect() as conn:
+            return registry_owners(conn, wanted)
 
     def flush(self) -> None:
         pending = self.pending

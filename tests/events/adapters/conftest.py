@@ -44,7 +44,12 @@ class Parsed:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [record.raw for record in self.records]
+        """Each record as the pipeline takes it in when nothing better is found for an event
+        without an account: its fallback (the adapter's fallback account, or unattributed)."""
+        return [
+            record.raw if "account_id" in record.raw or record.fallback is None else record.fallback
+            for record in self.records
+        ]
 
     @property
     def ids(self) -> list[str]:

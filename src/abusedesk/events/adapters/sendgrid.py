@@ -176,6 +176,9 @@ def _convert(value: object) -> Event | None:
         event |= _status(name, sg)
         _put(event, "recipient", email)
     _put(event, "category", _category(sg))
+    pool = sg.get("pool")
+    if type(pool) is dict and type(pool.get("name")) is str and pool["name"]:
+        event["ip_pool"] = pool["name"]  # the account map reads it (docs/formats.md)
     _add_extras(event, sg)
     return event
 

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
+    FALLBACK_ACCOUNT,
     Malformed,
     as_list,
     as_obj,
@@ -112,10 +113,17 @@ class _Common:
     def __init__(self, mail: dict[str, Any]) -> None:
         self.mail = mail
         self.message_id = need_str(mail, "messageId", "mail.messageId")
-        self.account_id = _account_id(mail)
+        self.account_id = _tag_account(mail)
+        self.sending_account = opt_str(mail, "sendingAccountId", "mail.sendingAccountId")
+        if self.account_id is None and self.sending_account is None:
+            raise Malformed("no account id: no 'account_id' tag and no 'mail.sendingAccountId'")
 
     def base(self, etype: str, event_id: str, ts: str) -> Event:
         event: Event = {"id": event_id, "type": etype, "ts": ts, "account_id": self.account_id}
+        if self.account_id is None:
+            # No account tag: the workspace account map or the registry may know the customer
+            # (configuration set, source ARN, tags, sender); else the sending AWS account.
+            event[FALLBACK_ACCOUNT] = self.sending_account
         return event | self.kept()
 
     def kept(self) -> Event:
@@ -162,9 +170,9 @@ def _timestamp(obj: dict[str, Any], path: str) -> str:
     return rfc3339(moment)
 
 
-def _account_id(mail: dict[str, Any]) -> str:
-    """The platform customer: a message tag set by the sending platform when there is one
-    (event publishing carries tags), else the AWS account that sent the mail."""
+def _tag_account(mail: dict[str, Any]) -> str | None:
+    """The platform customer when the sending platform set a message tag for it (event
+    publishing carries tags); None otherwise."""
     tags = mail.get("tags")
     if tags is not None:
         tags = as_obj(tags, "mail.tags")
@@ -175,10 +183,7 @@ def _account_id(mail: dict[str, Any]) -> str:
             if values and type(values[0]) is str and values[0]:
                 return values[0]
             raise Malformed(f"'mail.tags.{key}' must hold a non-empty string")
-    account = opt_str(mail, "sendingAccountId", "mail.sendingAccountId")
-    if account is None:
-        raise Malformed("no account id: no 'account_id' tag and no 'mail.sendingAccountId'")
-    return account
+    return None
 
 
 def _first_tag(mail: dict[str, Any], key: str) -> str | None:
