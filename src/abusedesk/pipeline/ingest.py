@@ -37,6 +37,7 @@ from abusedesk.lake.compaction import compact, partitions_of
 from abusedesk.lake.reader import LakeReader
 from abusedesk.lake.writer import LakeWriter, remove_files
 from abusedesk.logs import fields
+from abusedesk.pipeline import linking
 from abusedesk.storage.db import Store
 
 log = logging.getLogger("abusedesk.pipeline.ingest")
@@ -182,6 +183,8 @@ class _Run(BatchReader):
         super().__init__(summary, limits=ingestor.limits, batch_size=ingestor.batch_size)
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
+        # Complaints of this batch filed as reports, kept for late linking (pipeline/linking).
+        self.waiting: list[tuple[dict[str, Any], Event]] = []
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
         # reports the failures they count while it lasts.
         self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
@@ -234,6 +237,8 @@ class _Run(BatchReader):
                 slot = pending.unresolved_slots[index] if results is not None else None
                 self.reject(record.where, str(exc), excerpt_obj(raw), slot=slot)
                 continue
+            if not account and event.type == "report" and record.raw.get("message_id"):
+                self.waiting.append((record.raw, event))  # for late linking
             pending.events.append(event)
             if results is not None:
                 slot = pending.unresolved_slots[index]
@@ -287,6 +292,14 @@ class _Run(BatchReader):
                 runs.mark_read(conn, summary)  # first: it opens the write transaction
                 fresh = runs.claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
+                # Late linking: complaints waiting for this batch's new messages.
+                new_ids = {e.id for e in fresh}
+                linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
+                self.waiting = []
+                messages = [e for e in fresh if e.type == "message"]
+                linked = linking.link_messages(conn, messages) if messages else []
+                fresh += runs.claim_ids(conn, linked, summary.run_id) if linked else []
+                linking.mark_linked(conn, fresh, now)
                 if dupes:
                     summary.duplicates += dupes
                     if results is not None:
