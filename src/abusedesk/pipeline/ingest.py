@@ -293,9 +293,10 @@ class _Run(BatchReader):
                 fresh = runs.claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
                 # Late linking: complaints waiting for this batch's new messages.
-                new_ids = {e.id for e in fresh}
-                linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
-                self.waiting = []
+                if self.waiting:
+                    new_ids = {e.id for e in fresh}
+                    linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
+                    self.waiting = []
                 messages = [e for e in fresh if e.type == "message"]
                 linked = linking.link_messages(conn, messages) if messages else []
                 fresh += runs.claim_ids(conn, linked, summary.run_id) if linked else []
@@ -325,8 +326,8 @@ class _Run(BatchReader):
         self.written.extend(files)
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
-        # Unattributed provider events are kept (lake, registry, counts) but name no customer
-        # to detect on.
+        # Unattributed provider events are kept (lake, counts) but name no customer to detect
+        # on (nor to link entities to in the registry).
         attributed = [e for e in fresh if e.account_id != UNATTRIBUTED]
         if attributed:
             for consumer in self.ing.consumers:

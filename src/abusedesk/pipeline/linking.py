@@ -117,8 +117,10 @@ def mark_linked(conn: Connection, events: Sequence[Event], now: datetime) -> int
     """Mark the pending complaints these new events link, and give their reports the account."""
     count = 0
     for event in events:
+        if not event.id.endswith(LINKED_SUFFIX):  # checked first: it runs for every event
+            continue
         report_id = (event.attrs or {}).get("linked_report")
-        if not isinstance(report_id, str) or not event.id.endswith(LINKED_SUFFIX):
+        if not isinstance(report_id, str):
             continue
         conn.execute(
             update(PendingComplaint)
