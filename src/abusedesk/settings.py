@@ -139,6 +139,13 @@ class Settings(BaseSettings):
         description="How long the API trusts a checked token before looking it up again; a "
         "revoked token stops working within this time.",
     )
+    account_map_path: Path | None = Field(
+        default=None,
+        description="Account map (YAML): which provider values (SendGrid IP pool, category, "
+        "unique args; Mailgun tags, variables; SES configuration set, source ARN, tags; sender "
+        "domain and IP) belong to which account, for payloads that name none. Unset: "
+        "<home>/account_map.yaml when it exists. See docs/formats.md.",
+    )
     queues_path: Path | None = Field(
         default=None,
         description="Queue file (YAML: roles, SLA by priority, routing, escalation). Unset: the "
@@ -268,6 +275,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_lake_dir(self) -> Path:
         return (self.lake_dir or self.resolved_home / "lake").expanduser().resolve()
+
+    @cached_property
+    def resolved_account_map_path(self) -> Path:
+        return (self.account_map_path or self.resolved_home / "account_map.yaml").expanduser()
 
     def ensure_home(self) -> Path:
         home = self.resolved_home

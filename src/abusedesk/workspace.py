@@ -16,6 +16,7 @@ from abusedesk.cases.intake import ReportIntake
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.detection.features import FeatureStore, MemoryStore
 from abusedesk.errors import ConfigError
+from abusedesk.events.account_map import load_account_map
 from abusedesk.events.adapters.base import Limits
 from abusedesk.lake.reader import LakeReader
 from abusedesk.pipeline.ingest import BatchConsumer, Ingestor
@@ -85,6 +86,7 @@ class Workspace:
             consumers=[*consumers, self.report_intake()],
             actor=actor,
             origin=origin,
+            account_map=load_account_map(self.settings.resolved_account_map_path),
         )
 
     def feature_store(self) -> FeatureStore:

@@ -109,3 +109,18 @@ def test_a_bad_setting_is_one_readable_line(
     result = runner.invoke(app, ["sql", "SELECT 1"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ABUSEDESK_INGEST_BATCH_SIZE:")
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_ingest_exit_status_tells_when_nothing_went_in(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"garbage\n{}\n")
+    refused = runner.invoke(app, ["ingest", str(bad), "--no-detect"])
+    assert refused.exit_code == 3, refused.output  # all quarantined: a scheduled import notices
+    mixed = write_events(tmp_path / "mixed.jsonl")  # 4 good lines and one bad one
+    assert runner.invoke(app, ["ingest", str(mixed), "--no-detect"]).exit_code == 0
+    strict = runner.invoke(app, ["ingest", str(mixed), "--no-detect", "--strict"])
+    assert strict.exit_code == 3  # --strict: any quarantine fails the run
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert runner.invoke(app, ["ingest", str(empty), "--no-detect", "--strict"]).exit_code == 0

@@ -14,6 +14,7 @@ from abusedesk.cases.services import list_cases
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out
 from abusedesk.errors import InputError
+from abusedesk.pipeline.linking import link_from_lake
 from abusedesk.pipeline.replay import lake_size, replay, warm_up
 from abusedesk.pipeline.signals import DetectionStats
 from abusedesk.workspace import Workspace
@@ -41,10 +42,15 @@ def detect(
 ) -> None:
     """Run detection over events already in the lake, oldest first.
 
-    A rule never raises a signal twice for one event, so running it again is safe.
+    First, complaints filed as reports whose message the lake now holds are linked to their
+    accounts (late linking). A rule never raises a signal twice for one event, so running it
+    again is safe.
     """
     start, end = parse_when(since, "--since"), parse_when(until, "--until")
     with workspace() as ws:
+        linked = link_late_complaints(ws)
+        if linked and not as_json:
+            err.print(f"{linked:,} complaint(s) linked to their accounts' messages")
         consumer = ws.detection_consumer()
         with ws.lake_reader() as reader:
             if start is not None:
@@ -71,6 +77,19 @@ def detect(
             typer.echo(orjson.dumps(detection_dict(consumer.stats)).decode())
         else:
             print_detection(ws, consumer.stats)
+
+
+def link_late_complaints(ws: Workspace) -> int:
+    """Ingest the waiting complaints whose messages the lake now holds (pipeline/linking.py);
+    the replay that follows detects on them at their own time."""
+    with ws.lake_reader() as reader:
+        objects = link_from_lake(ws.store, reader)
+    if not objects:
+        return 0
+    summary = ws.ingestor(actor="cli", origin="late-linking").ingest_objects(
+        objects, source="late-linking"
+    )
+    return summary.accepted
 
 
 def detection_dict(stats: DetectionStats) -> dict[str, Any]:

@@ -22,6 +22,9 @@ from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.sources import expand
 from abusedesk.events.summary import IngestSummary
 
+# The documented exit status of a run that failed for what it quarantined (docs/formats.md).
+EXIT_QUARANTINED = 3
+
 
 def ingest(
     paths: list[Path] = typer.Argument(
@@ -34,16 +37,36 @@ def ingest(
     no_detect: bool = typer.Option(
         False, "--no-detect", help="Only take the events in; run no detection."
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help=f"Exit {EXIT_QUARANTINED} when anything at all was quarantined."
+    ),
 ) -> None:
     """Ingest events: validate, de-duplicate, write to the lake and registry, detect.
 
-    Detection runs on the new events (signals, cases) unless --no-detect.
+    Detection runs on the new events (signals, cases) unless --no-detect. Exits 0 when the run
+    went through; exits 3 when it accepted nothing new but quarantined something (a scheduled
+    import whose every record was refused), or, with --strict, when it quarantined anything.
     """
-    _run(paths, fmt, as_json, not no_detect)
+    summary = _run(paths, fmt, as_json, not no_detect)
+    code = quarantine_exit_code(summary, strict=strict)
+    if code:
+        raise typer.Exit(code)
+
+
+def quarantine_exit_code(summary: IngestSummary, *, strict: bool) -> int:
+    """EXIT_QUARANTINED when the run should fail for what it quarantined, else 0.
+
+    Duplicates count as taken in (the same file again is no failure); skipped records (valid
+    but not events, such as opens or SNS confirmations) are not failures either."""
+    if not summary.quarantined:
+        return 0
+    if strict or (summary.accepted == 0 and summary.duplicates == 0):
+        return EXIT_QUARANTINED
+    return 0
 
 
 @handles_errors
-def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> None:
+def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> IngestSummary:
     with workspace() as ws:
         files = expand(paths)
         total = sum(p.stat().st_size for p in files)
@@ -78,6 +101,7 @@ def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> None:
             print_summary(summary)
             if consumer is not None:
                 print_detection(ws, consumer.stats)
+        return summary
 
 
 def print_summary(summary: IngestSummary) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection
 
-from abusedesk.events.schema import Event
+from abusedesk.events.schema import UNATTRIBUTED, Event
 from abusedesk.storage.bulk import clean_text, greater, insert_returning, lesser, ts_param
 
 _URL_HOST: Final = re.compile(r"(?i)\b(?:https?://|www\.)([a-z0-9.-]+\.[a-z]{2,})")
@@ -119,7 +119,7 @@ class RegistryBatch:
 
     def add(self, event: Event) -> None:
         account = event.account_id
-        if account is None:
+        if account is None or account == UNATTRIBUTED:  # no customer to link anything to
             return
         ts = event.ts
         # _see() inlined for the account and the sender: this runs for every event ingested.

@@ -42,6 +42,11 @@ def _f(
 CHANNELS = ("sms", "mms", "whatsapp", "email", "rcs", "voice")
 DELIVERY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed", "bounced", "deferred")
 
+# The account of a provider event that neither its payload, the workspace's account map nor its
+# message could tie to a customer (docs/formats.md, "How an account is found"). Such events are
+# kept, counted and searchable, but no detection runs on them.
+UNATTRIBUTED: Final = "unattributed"
+
 FIELDS: Final[dict[str, tuple[Field, ...]]] = {
     "message": (
         _f("message_id", required=True),
@@ -71,7 +76,16 @@ FIELDS: Final[dict[str, tuple[Field, ...]]] = {
         _f("source", required=True, choices=("fbl", "carrier", "recipient", "third_party")),
         _f(
             "feedback_type",
-            choices=("abuse", "fraud", "virus", "other", "not-spam", "auth-failure"),
+            choices=(
+                "abuse",
+                "fraud",
+                "virus",
+                "other",
+                "not-spam",
+                "auth-failure",
+                "opt-out",
+                "opt-out-list",
+            ),
         ),
     ),
     "opt_out": (

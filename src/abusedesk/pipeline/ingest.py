@@ -27,11 +27,12 @@ from abusedesk.cases.report_intake import record_reports, resolve_report_targets
 from abusedesk.clock import Clock, SystemClock
 from abusedesk.errors import InputError
 from abusedesk.events import runs
+from abusedesk.events.account_map import AccountMap, registry_owners, sender_of
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Limits, Location, Record
 from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
 from abusedesk.events.registry import RegistryBatch
-from abusedesk.events.schema import Event, EventInvalid, validate_event
+from abusedesk.events.schema import UNATTRIBUTED, Event, EventInvalid, validate_event
 from abusedesk.events.sources import expand, head, open_source
 from abusedesk.events.summary import IngestSummary
 from abusedesk.lake.compaction import compact, partitions_of
@@ -39,6 +40,7 @@ from abusedesk.lake.locks import RunLock, lake_lock
 from abusedesk.lake.reader import LakeReader
 from abusedesk.lake.writer import LakeWriter, discard, publish
 from abusedesk.logs import fields
+from abusedesk.pipeline import linking
 from abusedesk.pipeline.recovery import (
     Recovered,
     batch_events,
@@ -80,6 +82,7 @@ class Ingestor:
         actor: str = "cli",
         origin: str = "cli",
         compact_after: bool = True,
+        account_map: AccountMap | None = None,
     ) -> None:
         self.store = store
         self.lake_dir = lake_dir
@@ -89,6 +92,7 @@ class Ingestor:
         self.consumers = list(consumers)
         self.actor = actor
         self.origin = origin
+        self.account_map = account_map or AccountMap()
         self.compact_after = compact_after
 
     # ---------------------------------------------------------------- entry points
@@ -205,6 +209,8 @@ class _Run(BatchReader):
         )
         self.written: list[Path] = []
         self.reader: LakeReader | None = None
+        # Complaints of this batch filed as reports, kept for late linking (pipeline/linking).
+        self.waiting: list[tuple[dict[str, Any], Event]] = []
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
         # reports the failures they count while it lasts.
         self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
@@ -236,7 +242,10 @@ class _Run(BatchReader):
     # ---------------------------------------------------------------- flushing
 
     def _resolve(self, pending: Pending) -> None:
-        """Give complaints that arrived without an account the account of their message."""
+        """Give events that arrived without an account one: their message's (by message id),
+        else the workspace's account map, else the registry's only owner of their sender
+        domain or IP (events/account_map.py); else their fallback (a report for a complaint,
+        the event itself as unattributed for a provider event)."""
         if not pending.unresolved:
             return
         ids = {str(r.raw.get("message_id")) for r in pending.unresolved if r.raw.get("message_id")}
@@ -257,9 +266,12 @@ class _Run(BatchReader):
                 self.reader = LakeReader(self.ing.lake_dir)
             known.update(self.reader.accounts_for_message_ids(missing))
         results = self.summary.results
+        owners = self._sender_owners(pending.unresolved)
         for index, record in enumerate(pending.unresolved):
             message_id = str(record.raw.get("message_id"))
             account = known.get(message_id) or known.get(_local_part(message_id))
+            if not account:
+                account = self.ing.account_map.resolve(record.raw, owners)
             raw = dict(record.raw, account_id=account) if account else record.fallback
             assert raw is not None
             slot = pending.unresolved_slots[index] if results is not None else None
@@ -273,6 +285,8 @@ class _Run(BatchReader):
             except Exception as exc:  # one record never stops the run
                 self.fault(record.where, exc, excerpt_obj(raw), slot=slot)
                 continue
+            if not account and event.type == "report" and record.raw.get("message_id"):
+                self.waiting.append((record.raw, event))  # for late linking
             pending.events.append(event)
             if results is not None:
                 slot = pending.unresolved_slots[index]
@@ -289,6 +303,20 @@ class _Run(BatchReader):
         with self.ing.store.engine.begin() as conn:
             runs.write_quarantine(conn, self.summary.run_id, items, self.ing.clock.now())
             runs.record_counts(conn, self.summary, self.summary.accepted)
+
+    def _sender_owners(self, records: list[Record]) -> dict[tuple[str, str], str]:
+        """The registry's only account for each sender domain and IP these records name."""
+        wanted: set[tuple[str, str]] = set()
+        for record in records:
+            domain, ip = sender_of(record.raw)
+            if domain:
+                wanted.add(("domain", domain))
+            if ip:
+                wanted.add(("ip", ip))
+        if not wanted:
+            return {}
+        with self.ing.store.engine.connect() as conn:
+            return registry_owners(conn, wanted)
 
     def flush(self) -> None:
         pending = self.pending
@@ -324,6 +352,15 @@ class _Run(BatchReader):
                 runs.mark_read(conn, summary)  # first: it opens the write transaction
                 fresh = runs.claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
+                # Late linking: complaints waiting for this batch's new messages.
+                if self.waiting:
+                    new_ids = {e.id for e in fresh}
+                    linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
+                    self.waiting = []
+                messages = [e for e in fresh if e.type == "message"]
+                linked = linking.link_messages(conn, messages) if messages else []
+                fresh += runs.claim_ids(conn, linked, summary.run_id) if linked else []
+                linking.mark_linked(conn, fresh, now)
                 if dupes:
                     summary.duplicates += dupes
                     if results is not None:
@@ -361,9 +398,12 @@ class _Run(BatchReader):
         self.written.extend(files)
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
-        if fresh:
+        # Unattributed provider events are kept (lake, counts) but name no customer to detect
+        # on (nor to link entities to in the registry).
+        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED]
+        if attributed:
             for consumer in self.ing.consumers:
-                consumer.on_events(fresh)
+                consumer.on_events(attributed)
             summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
         if batch_id is not None:
             forget_batch(store, batch_id)

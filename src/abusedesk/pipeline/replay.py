@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from abusedesk.detection.engine import DetectionEngine
+from abusedesk.events.schema import UNATTRIBUTED
 from abusedesk.lake.reader import LakeReader
 from abusedesk.lake.replay import lake_events
 from abusedesk.pipeline.signals import DetectionConsumer
@@ -30,6 +31,8 @@ def replay(
     `on_batch` gets each batch's size after it is recorded (for a progress bar)."""
     batch = []
     for event in lake_events(reader, since=since, until=until):
+        if event.account_id == UNATTRIBUTED:  # kept in the lake, never detected on (ingest)
+            continue
         batch.append(event)
         if len(batch) >= BATCH:
             consumer.on_events(batch)

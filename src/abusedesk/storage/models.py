@@ -131,6 +131,22 @@ class EventId(Base):
     ingest_run_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class PendingComplaint(Base):
+    """A complaint filed as a report because no account was known when it arrived; linked to
+    its account when the message it complains about arrives (pipeline/linking.py)."""
+
+    __tablename__ = "pending_complaints"
+
+    report_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    # The local part of message_id: platforms put their own id there (SES, SendGrid).
+    message_local: Mapped[str] = mapped_column(String(998), index=True)
+    ts: Mapped[datetime] = mapped_column(_tz())
+    complaint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    linked_at: Mapped[datetime | None] = mapped_column(_tz())
+
+
 class IngestRun(Base):
     __tablename__ = "ingest_runs"
 

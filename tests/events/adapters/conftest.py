@@ -44,7 +44,12 @@ class Parsed:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [record.raw for record in self.records]
+        """Each record as the pipeline takes it in when nothing better is found for an event
+        without an account: its fallback (the adapter's fallback account, or unattributed)."""
+        return [
+            record.raw if "account_id" in record.raw or record.fallback is None else record.fallback
+            for record in self.records
+        ]
 
     @property
     def ids(self) -> list[str]:
@@ -55,7 +60,13 @@ def parse_bytes(adapter: Any, data: bytes, limits: Limits | None = None) -> Pars
     """Parse, and check the contract on the way: every record is a valid canonical event."""
     parsed = Parsed(list(adapter.parse(io.BytesIO(data), "input", limits or Limits())))
     for record in parsed.records:
-        validate_event(record.raw)
+        # An event that names no account carries its fallback (the same event, unattributed,
+        # or a report for ARF): valid once the pipeline fills in an account, and as it is.
+        if record.fallback is not None and "account_id" not in record.raw:
+            validate_event(record.raw | {"account_id": "probe"})
+            validate_event(record.fallback)
+        else:
+            validate_event(record.raw)
     for rejected in parsed.rejected:
         assert rejected.reason
         assert "\n" not in rejected.reason

@@ -43,7 +43,7 @@ def check_valid(record: Record) -> None:
         assert record.fallback is not None
         validate_event(record.fallback)
         validate_event({**record.raw, "account_id": "probe"})
-        assert record.raw["type"] == "complaint"
+        assert record.raw["type"] in ("complaint", "opt_out")
     # The pipeline writes JSON; lone surrogates or NUL bytes would break it or Postgres later.
     for event in (record.raw, record.fallback):
         text = json.dumps(event, ensure_ascii=False)
@@ -130,7 +130,9 @@ def test_rfc5965_sample_becomes_one_complaint_with_a_fallback_report() -> None:
         "mail.example.com; spf=fail smtp.mail=somespammer@example.com"
     ]
     assert "account_id" not in raw
-    assert record.fallback == {
+    # The fallback report keeps every field of the complaint as evidence (issue 15).
+    evidence = {k: v for k, v in raw.items() if k not in ("id", "type", "ts")}
+    assert record.fallback == evidence | {
         "id": raw["id"],
         "type": "report",
         "ts": raw["ts"],
@@ -219,7 +221,6 @@ def test_same_report_twice_has_the_same_id_and_report_message_id_decides_it() ->
         ("not-spam", "not-spam", None),
         ("auth-failure", "auth-failure", None),
         ("virus", "virus", None),
-        ("opt-out", "other", "opt-out"),
         ("Complaint", "other", "Complaint"),
     ],
 )
@@ -227,6 +228,16 @@ def test_feedback_type_mapping(value: str, expected: str, raw_kept: str | None) 
     raw = one_record(with_fields(f"Feedback-Type: {value}", drop=("feedback-type",))).raw
     assert raw["feedback_type"] == expected
     assert raw.get("feedback_type_raw") == raw_kept
+
+
+def test_opt_out_feedback_is_an_unsubscribe_not_spam() -> None:
+    record = one_record(with_fields("Feedback-Type: opt-out", drop=("feedback-type",)))
+    assert record.raw["type"] == "opt_out"
+    assert record.raw["keyword"] == "opt-out"
+    assert record.raw["recipient"] == "user@example.com"
+    assert record.fallback is not None
+    assert record.fallback["category"] == "other"
+    assert record.fallback["feedback_type"] == "opt-out"
 
 
 @pytest.mark.parametrize(

@@ -173,10 +173,6 @@ def _with(change: dict[str, Any]) -> dict[str, Any]:
             "'event-data.user-variables.account_id' must be a string, got integer",
         ),
         (
-            _with({"user-variables": None, "account": None, "domain": None}),
-            "no account id: 'user-variables.account_id', 'account.id' and 'domain.name' are missing",
-        ),
-        (
             _with({"account": "x", "user-variables": None}),
             "'event-data.account' must be an object, got string",
         ),
@@ -222,3 +218,10 @@ def test_sniff(samples) -> None:
     for name, paths in samples.items():
         for path in paths:
             assert adapter.sniff(path.read_bytes()[:65536], path.name) is (name == "mailgun"), path
+
+
+def test_an_event_naming_no_account_is_kept_as_unattributed(parse) -> None:
+    payload = _with({"user-variables": None, "account": None, "domain": None})
+    (record,) = parse(MailgunAdapter(), dumps(payload)).records
+    assert "account_id" not in record.raw
+    assert record.fallback == record.raw | {"account_id": "unattributed"}

@@ -176,17 +176,12 @@ GOOD = {
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (
-            {"account_id": None},
-            "no account_id custom argument ('account_id' or 'abusedesk_account')",
-        ),
         ({"account_id": 42}, "'account_id' must be a string, got integer"),
         ({"timestamp": "1767258060"}, "'timestamp' is not unix seconds: '1767258060'"),
         ({"timestamp": {"$numberLong": "1"}}, "'timestamp' is not unix seconds: object"),
         ({"timestamp": None}, "'timestamp' is missing"),
         ({"event": "bounced"}, "unknown SendGrid event 'bounced'"),
         ({"event": ["delivered"]}, "'event' must be a string, got array"),
-        ({"sg_event_id": None}, "'sg_event_id' is missing"),
         ({"sg_message_id": None}, "the delivered event has no 'sg_message_id' nor 'smtp-id'"),
         ({"category": [1, 2]}, "'category' must be a string or a list of strings"),
         ({"email": ["a@b"]}, "'email' must be a string, got array"),
@@ -244,3 +239,41 @@ def test_sniff(samples) -> None:
     for name, paths in samples.items():
         for path in paths:
             assert adapter.sniff(path.read_bytes()[:65536], path.name) is (name == "sendgrid"), path
+
+
+def test_an_event_naming_no_account_is_kept_as_unattributed(parse) -> None:
+    event = {k: v for k, v in GOOD.items() if k != "account_id"}
+    (record,) = parse(SendGridAdapter(), dumps([event])).records
+    assert "account_id" not in record.raw
+    assert record.fallback == record.raw | {"account_id": "unattributed"}
+
+
+def test_legacy_events_without_sg_event_id_get_a_content_id(parse) -> None:
+    legacy = [
+        {
+            "email": "a@example.com",
+            "timestamp": 1337197600,
+            "smtp-id": "<1@x>",
+            "event": "processed",
+        },
+        {
+            "email": "a@example.com",
+            "timestamp": 1337969592,
+            "smtp-id": "<2@x>",
+            "event": "processed",
+        },
+    ]
+    adapter = SendGridAdapter()
+    assert adapter.sniff(dumps(legacy), "events.json")
+    first = [r.raw["id"] for r in parse(adapter, dumps(legacy)).records]
+    again = [r.raw["id"] for r in parse(adapter, dumps(legacy)).records]
+    assert len(set(first)) == 2
+    assert first == again  # the same batch taken in twice counts once
+    assert all(i.startswith("sendgrid:legacy:") for i in first)
+
+
+def test_an_id_reused_with_other_content_in_one_batch_is_not_a_duplicate(parse) -> None:
+    batch = [GOOD, GOOD | {"event": "processed"}, GOOD | {"email": "b@example.com"}, GOOD]
+    ids = [r.raw["id"] for r in parse(SendGridAdapter(), dumps(batch)).records]
+    assert ids[0] == ids[3] == "sendgrid:e1"  # a retry repeats the event as it was
+    assert len(set(ids)) == 3

@@ -64,9 +64,19 @@ def test_the_official_fragments_put_together_give_valid_events(parse) -> None:
     assert parsed.events[1]["error_code"] == "4.0.0"
 
 
+# Fields of `mail` kept on every event (issue 15); tests/events/test_real_samples.py checks them
+# against the AWS samples. The goldens here are about the per-type mapping.
+KEPT = ("rfc_message_id", "tags", "source_arn", "mail_from", "sending_account_id", "source_ip")
+KEPT += ("reporting_mta", "remote_mta_ip", "action", "arrival_date")
+
+
+def without_kept(event: dict) -> dict:
+    return {k: v for k, v in event.items() if k not in KEPT}
+
+
 def test_bounce_golden(parse) -> None:
     (event,) = parse(SesAdapter(), (SES / "aws-bounce-with-dsn.json").read_bytes()).events
-    assert event == {
+    assert without_kept(event) == {
         "id": "ses:00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000:bounce:jane@example.com",
         "type": "delivery",
         "ts": "2016-01-27T14:59:38.237Z",
@@ -83,7 +93,7 @@ def test_bounce_golden(parse) -> None:
 
 def test_complaint_golden(parse) -> None:
     (event,) = parse(SesAdapter(), (SES / "aws-complaint-with-feedback.json").read_bytes()).events
-    assert event == {
+    assert without_kept(event) == {
         "id": "ses:000001378603177f-18c07c78-fa81-4a58-9dd1-fedc3cb8f49a-000000:complaint:richard@example.com",
         "type": "complaint",
         "ts": "2016-01-27T14:59:38.237Z",
@@ -100,7 +110,7 @@ def test_complaint_golden(parse) -> None:
 
 def test_delivery_golden(parse) -> None:
     (event,) = parse(SesAdapter(), (SES / "aws-delivery.json").read_bytes()).events
-    assert event == {
+    assert without_kept(event) == {
         "id": "ses:0000014644fe5ef6-9a483358-9170-4cb4-a269-f5dcdf415321-000000:delivery:jane@example.com",
         "type": "delivery",
         "ts": "2016-01-27T14:59:38.237Z",
@@ -118,7 +128,7 @@ MESSAGE_ID = "0102018d9a7b1c2e-5d1c0f3e-7a3b-4a61-9b0e-2f8c6d7e8a90-000000"
 def test_send_gives_one_message_per_destination(parse) -> None:
     events = parse(SesAdapter(), (SES / "synthetic-send.json").read_bytes()).events
     assert [e["to"] for e in events] == ["ana@mail.example", "ben@mail.example"]
-    assert events[0] == {
+    assert without_kept(events[0]) == {
         "id": f"ses:{MESSAGE_ID}:send:ana@mail.example",
         "type": "message",
         "ts": "2026-02-10T09:15:02.101Z",
@@ -144,7 +154,7 @@ def test_send_gives_one_message_per_destination(parse) -> None:
 
 def test_reject_and_delivery_delay_golden(parse) -> None:
     rejects = parse(SesAdapter(), (SES / "synthetic-reject.json").read_bytes()).events
-    assert rejects[1] == {
+    assert without_kept(rejects[1]) == {
         "id": f"ses:{MESSAGE_ID}:reject:ben@mail.example",
         "type": "delivery",
         "ts": "2026-02-10T09:15:02.101Z",
@@ -155,7 +165,7 @@ def test_reject_and_delivery_delay_golden(parse) -> None:
         "reject_reason": "Bad content",
     }
     (delay,) = parse(SesAdapter(), (SES / "synthetic-delivery-delay.json").read_bytes()).events
-    assert delay == {
+    assert without_kept(delay) == {
         "id": f"ses:{MESSAGE_ID}:delay:ben@mail.example:2026-02-10T09:45:10Z",
         "type": "delivery",
         "ts": "2026-02-10T09:45:10Z",

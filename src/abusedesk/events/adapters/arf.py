@@ -52,7 +52,45 @@ _ORIGINAL_TYPES = _MESSAGE_TYPES | {
 }
 _FEEDBACK_TYPES = frozenset({"abuse", "fraud", "virus", "other", "not-spam", "auth-failure"})
 # A fallback report for feedback that is not a spam complaint must not say "spam".
-_CATEGORY = {"fraud": "fraud", "virus": "other", "not-spam": "other", "auth-failure": "other"}
+_CATEGORY = {
+    "fraud": "fraud",
+    "virus": "other",
+    "not-spam": "other",
+    "auth-failure": "other",
+    "opt-out": "other",
+    "opt-out-list": "other",
+}
+# Feedback types (draft ARF, still sent by some providers) that mean "unsubscribe me".
+_OPT_OUT_TYPES = frozenset({"opt-out", "opt-out-list"})
+# Obsolete or local zone names seen in real report dates that the stdlib parser leaves unzoned
+# (it knows UT/GMT/Z and the North American ones). Only unambiguous names are listed.
+_ZONES = {
+    "JST": "+0900",
+    "KST": "+0900",
+    "HKT": "+0800",
+    "SGT": "+0800",
+    "CET": "+0100",
+    "CEST": "+0200",
+    "MET": "+0100",
+    "MEST": "+0200",
+    "WET": "+0000",
+    "WEST": "+0100",
+    "EET": "+0200",
+    "EEST": "+0300",
+    "BST": "+0100",
+    "MSK": "+0300",
+    "AEST": "+1000",
+    "AEDT": "+1100",
+    "NZST": "+1200",
+    "NZDT": "+1300",
+    "UTC": "+0000",
+}
+_ZONE_NAME = re.compile(r"\s([A-Z]{3,4})\s*(?:\([^)]*\))?\s*$")
+_RECEIVED_DATE = re.compile(r";\s*([^;]+)$")
+_BRACKET_IP = re.compile(r"\[(?:IPv6:)?([0-9A-Fa-f:.]{3,45})\]")
+# Outlook.com / Hotmail (Microsoft JMRP) reports: multipart/mixed, the original attached as
+# message/rfc822, the complainant in this header of the original. No feedback-report part.
+_JMRP_RECIPIENT = "x-hmxmroriginalrecipient"
 _ANTI_SPAM_ORGS = ("spamcop", "spamhaus", "abusix", "surbl", "uribl", "sorbs")
 _ACCOUNT_HEADERS = ("x-abusedesk-account", "x-account-id")
 # RFC 6591 auth-failure fields worth keeping; the canonicalized header/body dumps are not.
@@ -430,20 +468,75 @@ def _convert(data: bytes, where: Location, limits: Limits) -> Item:
         return Rejected(where, "empty message")
     found = _find_report(data, limits)
     if isinstance(found, str):
-        return Rejected(where, found, excerpt(data[:_HEAD]))
+        jmrp = _find_jmrp(data, limits)
+        if jmrp is None:
+            return Rejected(where, found, excerpt(data[:_HEAD]))
+        fields, original, message = jmrp
+        return _build(data, where, fields, original, message)
     fields = _part_headers(data, found.report, fields=True)
     original = _part_headers(data, found.original, fields=False) if found.original else {}
     return _build(data, where, fields, original, found.message)
 
 
+def _find_jmrp(buf: bytes, limits: Limits) -> tuple[Headers, Headers, Headers] | None:
+    """A Microsoft JMRP report as (feedback fields, original headers, report headers).
+
+    Its machine-readable facts live in the attached original: the complainant in
+    X-HmXmrOriginalRecipient and the connecting IP in the Received header Microsoft added.
+    The feedback fields are written in ARF terms so the rest of the mapping is shared."""
+    root = _entity(buf, 0, len(buf), 0, None)
+    if not root.ctype.startswith("multipart/") or not root.boundary:
+        return None
+    for count, (start, end) in enumerate(_split(buf, root.body, root.end, root.boundary), 1):
+        if count >= limits.max_mime_parts:
+            return None
+        child = _entity(buf, start, end, 1, root.headers)
+        if child.ctype not in _MESSAGE_TYPES:
+            continue
+        original = _part_headers(buf, child, fields=False)
+        recipient = _first(original, _JMRP_RECIPIENT)
+        if not recipient:
+            continue
+        fields: Headers = {
+            "feedback-type": ["abuse"],
+            "user-agent": ["Microsoft JMRP"],
+            "original-rcpt-to": [recipient],
+        }
+        reporter = _address(_first(root.headers, "from"))
+        if "@" in reporter:
+            fields["reporting-mta"] = [reporter.rsplit("@", 1)[1]]
+        source_ip = _received_ip(original)
+        if source_ip:
+            fields["source-ip"] = [source_ip]
+        if original.get("authentication-results"):
+            fields["authentication-results"] = original["authentication-results"]
+        return fields, original, root.headers
+    return None
+
+
+def _received_ip(headers: Headers) -> str:
+    """The bracketed IP of the first Received header that has one (the receiver's record of
+    who connected)."""
+    for value in headers.get("received", []):
+        match = _BRACKET_IP.search(value.split(" by ", 1)[0])
+        if match:
+            return match.group(1)
+    return ""
+
+
 def _build(
     data: bytes, where: Location, fields: Headers, original: Headers, message: Headers
 ) -> Item:
-    ts = _date(fields, "arrival-date") or _date(fields, "received-date") or _date(message, "date")
+    ts = (
+        _date(fields, "arrival-date")
+        or _date(fields, "received-date")
+        or _date(message, "date")
+        or _received_date(message)
+    )
     if ts is None:
         reason = (
-            "no usable date: Arrival-Date/Received-Date and the report's Date"
-            " are missing or invalid"
+            "no usable date: Arrival-Date/Received-Date, the report's Date and its Received"
+            " headers are missing or invalid"
         )
         return Rejected(where, reason, excerpt(data[:_HEAD]))
     # The report's own Message-ID makes the same report taken in twice count once, whichever
@@ -456,17 +549,30 @@ def _build(
     account, conflict = _account(original)
     if conflict:
         complaint["account_header_conflict"] = conflict
+    primary = _as_opt_out(complaint) if complaint["feedback_type"] in _OPT_OUT_TYPES else None
+    event = primary or {"type": "complaint", **complaint}
     if account:
-        return Record({"type": "complaint", **envelope, "account_id": account, **complaint}, where)
+        return Record({**event, **envelope, "account_id": account}, where)
     fallback = _fallback(complaint, message, envelope["id"], ts)
-    return Record({"type": "complaint", **envelope, **complaint}, where, fallback)
+    return Record({**event, **envelope}, where, fallback)
+
+
+def _as_opt_out(complaint: dict[str, Any]) -> dict[str, Any] | None:
+    """An opt-out feedback report is the recipient unsubscribing, not a spam complaint."""
+    if "recipient" not in complaint:
+        return None
+    kept = {k: v for k, v in complaint.items() if k not in ("source", "feedback_type")}
+    event = {"type": "opt_out", **kept, "keyword": complaint["feedback_type"], "channel": "email"}
+    if complaint.get("original_mail_from"):
+        event["sender"] = complaint["original_mail_from"]
+    return event
 
 
 def _complaint(fields: Headers, original: Headers) -> dict[str, Any]:
     """The complaint's fields and extra keys (kept as attrs); empty values are left out."""
     raw_type = _first(fields, "feedback-type")
     token = re.split(r"[\s;(]", raw_type.lower(), maxsplit=1)[0]
-    feedback_type = token if token in _FEEDBACK_TYPES else "other"
+    feedback_type = token if token in _FEEDBACK_TYPES | _OPT_OUT_TYPES else "other"
     rcpt = _address(_first(fields, "original-rcpt-to"))
     mta = _first(fields, "reporting-mta")
     incidents = _first(fields, "incidents")
@@ -519,17 +625,39 @@ def _fallback(
     evidence = [item[:_MAX_EVIDENCE] for item in evidence if item][:_MAX_LIST]
     if evidence:
         report["evidence"] = evidence
+    # The complaint's own fields stay on the report (as attrs): who complained, about which
+    # message, from which IP, with what authentication results. They are what late linking
+    # and a reviewer need; a report without them is a dead end.
+    for key, value in complaint.items():
+        report.setdefault(key, value)
     return report
 
 
 def _date(headers: Headers, name: str) -> str | None:
     """RFC 2822 date to RFC 3339 UTC; None when missing, invalid or without a zone."""
-    value = _first(headers, name)
+    return _parse_date(_first(headers, name))
+
+
+def _received_date(headers: Headers) -> str | None:
+    """The time in the newest (first) Received header that has a usable one."""
+    for value in headers.get("received", []):
+        match = _RECEIVED_DATE.search(value)
+        parsed = _parse_date(match.group(1)) if match else None
+        if parsed:
+            return parsed
+    return None
+
+
+def _parse_date(value: str) -> str | None:
     if not value:
         return None
+    value = value[:200]
+    zone = _ZONE_NAME.search(value)
+    if zone and zone.group(1) in _ZONES:  # "Thu, 9 Apr 2006 23:34:45 JST"
+        value = value[: zone.start()] + " " + _ZONES[zone.group(1)]
     try:
-        parsed = parsedate_to_datetime(value[:200])
-        if parsed.tzinfo is None:  # "-0000": the zone is unknown, and we never guess one
+        parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is None:  # "-0000" or an unknown zone name: we never guess one
             return None
         return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
     except (TypeError, ValueError, IndexError, OverflowError):

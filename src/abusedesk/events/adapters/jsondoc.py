@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 import orjson
 
 from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected, excerpt
+from abusedesk.events.schema import UNATTRIBUTED
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -479,4 +480,20 @@ def convert_each(
             on_skip()
             continue
         for event in events:
-            yield Record(event, where)
+            yield unattributed_or_record(event, where)
+
+
+# An adapter may name the account to fall back on when the pipeline finds none (SES: the AWS
+# account that sent the mail); the key never reaches an event.
+FALLBACK_ACCOUNT = "_fallback_account_id"
+
+
+def unattributed_or_record(event: dict[str, Any], where: Location) -> Record:
+    """A Record; one whose payload named no account (`account_id` None) waits for the pipeline
+    to find it (its message, the workspace account map, the registry) and else falls back to
+    the adapter's FALLBACK_ACCOUNT or is kept as unattributed: never rejected."""
+    fallback_account = event.pop(FALLBACK_ACCOUNT, None) or UNATTRIBUTED
+    if event.get("account_id") is not None:
+        return Record(event, where)
+    event.pop("account_id", None)
+    return Record(event, where, {**event, "account_id": fallback_account})

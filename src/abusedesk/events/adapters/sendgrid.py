@@ -9,8 +9,11 @@ top-level key of every event.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
+
+import orjson
 
 from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
@@ -94,19 +97,45 @@ class SendGridAdapter:
     def sniff(self, head: bytes, filename: str) -> bool:
         if not looks_like_json(head):
             return False
-        return b'"sg_event_id"' in head or b'"sg_message_id"' in head
+        if b'"sg_event_id"' in head or b'"sg_message_id"' in head:
+            return True
+        # Legacy batches: SendGrid's own keys without the sg_ ids.
+        return b'"smtp-id"' in head and b'"event"' in head and b'"timestamp"' in head
 
     def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         self.skipped = 0
-        yield from convert_each(stream, source, limits, _convert_one, self._skip)
+        seen: dict[str, str] = {}  # sg_event_id -> the content digest first seen with it
+
+        def convert(value: object) -> list[Event] | None:
+            event = _convert(value)
+            if event is None:
+                return None
+            _distinct_id(event, value, seen)
+            return [event]
+
+        yield from convert_each(stream, source, limits, convert, self._skip)
 
     def _skip(self) -> None:
         self.skipped += 1
 
 
-def _convert_one(value: object) -> list[Event] | None:
-    event = _convert(value)
-    return None if event is None else [event]
+def _digest(value: object) -> str:
+    """A digest of one SendGrid event as sent: the same event posted again (SendGrid retries a
+    batch it got no 2xx for) has the same one."""
+    assert isinstance(value, dict)
+    body = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(body).hexdigest()[:24]
+
+
+def _distinct_id(event: Event, value: object, seen: dict[str, str]) -> None:
+    """sg_event_id names one event, and SendGrid's retries repeat it with the same content;
+    so a repeated id with *different* content in one batch is not a retry (hand-made and
+    legacy batches reuse one placeholder id) and gets its content digest appended."""
+    sg_id = event["id"]
+    digest = _digest(value)
+    first = seen.setdefault(sg_id, digest)
+    if first != digest:
+        event["id"] = make_id(sg_id, digest)
 
 
 def _convert(value: object) -> Event | None:
@@ -116,7 +145,12 @@ def _convert(value: object) -> Event | None:
         return None
     if name not in _KEPT:
         raise Malformed(f"unknown SendGrid event {name[:40]!r}")
-    event_id = need_str(sg, "sg_event_id", "sg_event_id")
+    if sg.get("sg_event_id") is None:
+        # Legacy (v1/v2) batches have no event id: the event's own content stands in, so the
+        # same batch taken in twice still counts once.
+        event_id = "legacy:" + _digest(sg)
+    else:
+        event_id = need_str(sg, "sg_event_id", "sg_event_id")
     if sg.get("timestamp") is None:
         raise Malformed("'timestamp' is missing")
     ts = from_unix(sg["timestamp"])
@@ -142,6 +176,9 @@ def _convert(value: object) -> Event | None:
         event |= _status(name, sg)
         _put(event, "recipient", email)
     _put(event, "category", _category(sg))
+    pool = sg.get("pool")
+    if type(pool) is dict and type(pool.get("name")) is str and pool["name"]:
+        event["ip_pool"] = pool["name"]  # the account map reads it (docs/formats.md)
     _add_extras(event, sg)
     return event
 
@@ -174,12 +211,14 @@ def _code(sg: dict[str, Any]) -> str | None:
     return value
 
 
-def _account(sg: dict[str, Any]) -> str:
+def _account(sg: dict[str, Any]) -> str | None:
+    """The account_id custom argument; None when the sender set none (most real payloads): the
+    pipeline then maps the subuser, IP pool, category or unique args (docs/formats.md)."""
     for key in _ACCOUNT_KEYS:
         account = opt_str(sg, key, key)
         if account is not None:
             return account
-    raise Malformed("no account_id custom argument ('account_id' or 'abusedesk_account')")
+    return None
 
 
 def _message_id(sg: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
+    FALLBACK_ACCOUNT,
     Malformed,
     as_list,
     as_obj,
@@ -36,7 +37,8 @@ _SKIPPED_TYPES = frozenset(
 )
 # SNS and SES housekeeping messages that arrive on the same topic as the notifications.
 _SKIPPED_SNS = frozenset({"SubscriptionConfirmation", "UnsubscribeConfirmation"})
-_SKIPPED_NOTICES = frozenset({"AmazonSnsSubscriptionSucceeded"})
+# "Received": SES email receiving (inbound mail to the platform), not a sending event.
+_SKIPPED_NOTICES = frozenset({"AmazonSnsSubscriptionSucceeded", "Received"})
 _BOUNCE_TYPES = {"Permanent": "permanent", "Transient": "transient", "Undetermined": "undetermined"}
 _FEEDBACK_TYPES = frozenset({"abuse", "fraud", "virus", "other", "not-spam", "auth-failure"})
 # SES does not count these toward the account's bounce or complaint rate (it never sent them).
@@ -56,7 +58,11 @@ class SesAdapter:
         if not looks_like_json(head):
             return False
         has_type = b"notificationType" in head or b"eventType" in head
-        return has_type and b"mail" in head and b"messageId" in head
+        if has_type and b"mail" in head and b"messageId" in head:
+            return True
+        # SNS housekeeping posted to the same endpoint: recognised here so it is skipped.
+        housekeeping = b"SubscriptionConfirmation" in head or b"UnsubscribeConfirmation" in head
+        return housekeeping and b'"Type"' in head and b'"TopicArn"' in head
 
     def parse(self, stream: BinaryIO, source: str, limits: Limits) -> Iterator[Item]:
         self.skipped = 0
@@ -107,10 +113,44 @@ class _Common:
     def __init__(self, mail: dict[str, Any]) -> None:
         self.mail = mail
         self.message_id = need_str(mail, "messageId", "mail.messageId")
-        self.account_id = _account_id(mail)
+        self.account_id = _tag_account(mail)
+        self.sending_account = opt_str(mail, "sendingAccountId", "mail.sendingAccountId")
+        if self.account_id is None and self.sending_account is None:
+            raise Malformed("no account id: no 'account_id' tag and no 'mail.sendingAccountId'")
 
     def base(self, etype: str, event_id: str, ts: str) -> Event:
-        return {"id": event_id, "type": etype, "ts": ts, "account_id": self.account_id}
+        event: Event = {"id": event_id, "type": etype, "ts": ts, "account_id": self.account_id}
+        if self.account_id is None:
+            # No account tag: the workspace account map or the registry may know the customer
+            # (configuration set, source ARN, tags, sender); else the sending AWS account.
+            event[FALLBACK_ACCOUNT] = self.sending_account
+        return event | self.kept()
+
+    def kept(self) -> Event:
+        """Fields of `mail` a desk uses to find and judge the sender, kept on every event (as
+        attrs): the RFC Message-ID, every tag (configuration set, source IP, from-domain,
+        caller identity and the sender's own), the sending identity and the envelope sender."""
+        mail = self.mail
+        kept: Event = {}
+        common = mail.get("commonHeaders")
+        if type(common) is dict and type(common.get("messageId")) is str:
+            kept["rfc_message_id"] = common["messageId"].strip().strip("<>")
+        tags = mail.get("tags")
+        if type(tags) is dict and tags:
+            kept["tags"] = {
+                str(k)[:128]: [v for v in vals if type(v) is str][:20]
+                for k, vals in list(tags.items())[:50]
+                if type(vals) is list
+            }
+        for key, name in (
+            ("sourceArn", "source_arn"),
+            ("source", "mail_from"),
+            ("sendingAccountId", "sending_account_id"),
+            ("sourceIp", "source_ip"),
+        ):
+            if type(mail.get(key)) is str and mail[key]:
+                kept[name] = mail[key]
+        return kept
 
     def ts(self, part: dict[str, Any], path: str) -> str:
         """The part's own timestamp (when the bounce/complaint/delivery happened), else the
@@ -130,9 +170,9 @@ def _timestamp(obj: dict[str, Any], path: str) -> str:
     return rfc3339(moment)
 
 
-def _account_id(mail: dict[str, Any]) -> str:
-    """The platform customer: a message tag set by the sending platform when there is one
-    (event publishing carries tags), else the AWS account that sent the mail."""
+def _tag_account(mail: dict[str, Any]) -> str | None:
+    """The platform customer when the sending platform set a message tag for it (event
+    publishing carries tags); None otherwise."""
     tags = mail.get("tags")
     if tags is not None:
         tags = as_obj(tags, "mail.tags")
@@ -143,10 +183,7 @@ def _account_id(mail: dict[str, Any]) -> str:
             if values and type(values[0]) is str and values[0]:
                 return values[0]
             raise Malformed(f"'mail.tags.{key}' must hold a non-empty string")
-    account = opt_str(mail, "sendingAccountId", "mail.sendingAccountId")
-    if account is None:
-        raise Malformed("no account id: no 'account_id' tag and no 'mail.sendingAccountId'")
-    return account
+    return None
 
 
 def _first_tag(mail: dict[str, Any], key: str) -> str | None:
@@ -188,6 +225,9 @@ def _bounce(note: dict[str, Any], mail: dict[str, Any], c: _Common) -> list[Even
         _put(event, "error_code", opt_str(entry, "status", f"{path}.status"))
         _put(event, "bounce_subtype", subtype)
         _put(event, "diagnostic_code", opt_str(entry, "diagnosticCode", f"{path}.diagnosticCode"))
+        _put(event, "reporting_mta", opt_str(bounce, "reportingMTA", "bounce.reportingMTA"))
+        _put(event, "remote_mta_ip", opt_str(bounce, "remoteMtaIp", "bounce.remoteMtaIp"))
+        _put(event, "action", opt_str(entry, "action", f"{path}.action"))
         if subtype == _NOT_COUNTED:
             event["counts_toward_rate"] = False
         events.append(event)
@@ -211,6 +251,7 @@ def _complaint(note: dict[str, Any], mail: dict[str, Any], c: _Common) -> list[E
             _put(event, "feedback_type_raw", feedback)
         _put(event, "complaint_subtype", subtype)
         _put(event, "user_agent", agent)
+        _put(event, "arrival_date", opt_str(complaint, "arrivalDate", "complaint.arrivalDate"))
         if subtype == _NOT_COUNTED:
             event["counts_toward_rate"] = False
         events.append(event)
@@ -226,6 +267,8 @@ def _delivery(note: dict[str, Any], mail: dict[str, Any], c: _Common) -> list[Ev
         event = c.base("delivery", make_id("ses", c.message_id, "delivery", address), ts)
         event |= {"message_id": c.message_id, "status": "delivered", "recipient": address}
         _put(event, "smtp_response", response)
+        _put(event, "reporting_mta", opt_str(delivery, "reportingMTA", "delivery.reportingMTA"))
+        _put(event, "remote_mta_ip", opt_str(delivery, "remoteMtaIp", "delivery.remoteMtaIp"))
         events.append(event)
     return events
 
