@@ -113,6 +113,8 @@ def kills(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dic
             raise SystemExit(f"clean run failed: {err.decode()[-400:]}")
         clean = _state(home, url)
         _drop(url)
+    # kills: processes killed while alive; interrupted_marked: of those, runs killed inside the
+    # run (between its start and its close), which recovery marked "interrupted".
     out: dict[str, Any] = {"kills": 0, "ok": 0, "bad": [], "interrupted_marked": 0}
     for trial in range(n):
         with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +122,11 @@ def kills(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dic
             url = _database(backend, f"abusedesk_faults_{trial}")
             env = _env(home, url, batch)
             proc = _ingest(traffic, env)
+            # From the moment the run holds its lock (start-up takes seconds), a random
+            # instant within the clean run's length.
+            runs_dir = home / "lake" / ".runs"
+            while proc.poll() is None and not any(runs_dir.glob("run-*.lock")):
+                time.sleep(0.02)
             time.sleep(rng.uniform(0.0, clean_s))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
