@@ -92,6 +92,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_young_gc_only())
+        restrictions.start()
         if loop is not None:
             loop.start()
         try:

@@ -202,7 +202,8 @@ def account_status(store: Store, clock: Clock, account_id: str) -> dict[str, Any
 
 
 class RestrictionCache:
-    """The current RestrictionIndex, rebuilt in a background thread."""
+    """The current RestrictionIndex, rebuilt in a background thread between `start()` and
+    `close()` (the API's lifespan), so an app that never serves starts no thread."""
 
     def __init__(self, store: Store, *, every_s: float) -> None:
         self.store = store
@@ -210,7 +211,10 @@ class RestrictionCache:
         self.index = RestrictionIndex.build(load_restrictions(store))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="restrictions", daemon=True)
-        self._thread.start()
+
+    def start(self) -> None:
+        if not self._thread.is_alive():
+            self._thread.start()
 
     def invalidate(self) -> None:
         """Rebuild now, in the caller's thread: a write through this server shows at once."""
@@ -228,7 +232,8 @@ class RestrictionCache:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
 # Rule verdicts a throttle does not soften: a rule that blocks or holds still does.
