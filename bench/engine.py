@@ -6,6 +6,7 @@ population) shows memory following the number of keys, not the number of events.
 collector runs as in production (automatic collection off, young collections periodically).
 
     python bench/engine.py [--days 3] [--scale 1]
+    PACK=my-pack python bench/engine.py      # another rule pack than the default playbook
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,7 +34,7 @@ def one(days: int, scale: float) -> dict[str, float]:
     from sim_events import sim_events
 
     events = list(sim_events(days, scale))
-    engine = DetectionEngine.load()
+    engine = DetectionEngine.load(Path(os.environ["PACK"]) if os.environ.get("PACK") else None)
     # Loaded before timing, as the API server and `abusedesk ingest` do at start-up (~0.3 s:
     # phonenumbers metadata, time zones, the suffix list, the word lists).
     default_enricher()
