@@ -33,7 +33,7 @@ from abusedesk.api.events import read_body
 from abusedesk.api.offloop import OffLoopEvaluator
 from abusedesk.auth import roles
 from abusedesk.auth.tokens import Principal
-from abusedesk.detection.engine import DetectionEngine, Verdict
+from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enforcement.state import RestrictionCache, honour
 from abusedesk.errors import AbusedeskError, FormatError, InputError, LimitError
 from abusedesk.events.decode import decode_line
