@@ -211,6 +211,8 @@ class _Run(BatchReader):
         self.reader: LakeReader | None = None
         # Complaints of this batch filed as reports, kept for late linking (pipeline/linking).
         self.waiting: list[tuple[dict[str, Any], Event]] = []
+        # Linked complaints detection sees once the stream reaches their time (linking.Held).
+        self.held = linking.Held()
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
         # reports the failures they count while it lasts.
         self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
@@ -353,13 +355,17 @@ class _Run(BatchReader):
                 fresh = runs.claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
                 # Late linking: complaints waiting for this batch's new messages.
+                parked: set[str] = set()
                 if self.waiting:
                     new_ids = {e.id for e in fresh}
-                    linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
+                    kept = [w for w in self.waiting if w[1].id in new_ids]
+                    linking.record_pending(conn, kept)
+                    parked = {report.id for _, report in kept}
                     self.waiting = []
                 messages = [e for e in fresh if e.type == "message"]
-                linked = linking.link_messages(conn, messages) if messages else []
-                fresh += runs.claim_ids(conn, linked, summary.run_id) if linked else []
+                found = linking.link_messages(conn, messages) if messages else []
+                linked = runs.claim_ids(conn, found, summary.run_id) if found else []
+                fresh += linked
                 linking.mark_linked(conn, fresh, now)
                 if dupes:
                     summary.duplicates += dupes
@@ -399,12 +405,16 @@ class _Run(BatchReader):
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
         # Unattributed provider events are kept (lake, counts) but name no customer to detect
-        # on (nor to link entities to in the registry).
-        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED]
-        if attributed:
-            for consumer in self.ing.consumers:
-                consumer.on_events(attributed)
-            summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
+        # on (nor to link entities to in the registry); neither does a report waiting for its
+        # message. Linked complaints wait for the stream to reach their time (linking.Held).
+        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked]
+        if linked or len(self.held):
+            now_linked = {e.id for e in linked}
+            attributed = [e for e in attributed if e.id not in now_linked]
+            self.held.hold(linked)
+            if attributed:
+                attributed += self.held.release(max(e.ts for e in attributed))
+        self._detect(attributed)
         if batch_id is not None:
             forget_batch(store, batch_id)
         # Whatever survives the batch (detection state, caches) leaves the scanned
@@ -412,8 +422,16 @@ class _Run(BatchReader):
         if self.manage_gc:
             gc.freeze()
 
+    def _detect(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for consumer in self.ing.consumers:
+            consumer.on_events(events)
+        self.summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
+
     def finish(self) -> IngestSummary:
         self.flush()
+        self._detect(self.held.drain())  # complaints made after the run's last event
         if self.reader is not None:
             self.reader.close()
         if self.ing.compact_after and self.written:
