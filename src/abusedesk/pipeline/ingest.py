@@ -30,6 +30,7 @@ from abusedesk.events import runs
 from abusedesk.events.account_map import AccountMap, registry_owners, sender_of
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Limits, Location, Record
+from abusedesk.events.adapters.sendgrid import SendGridAdapter
 from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
 from abusedesk.events.registry import RegistryBatch
 from abusedesk.events.schema import UNATTRIBUTED, Event, EventInvalid, validate_event
@@ -104,15 +105,20 @@ class Ingestor:
         *,
         on_bytes: Callable[[int], None] | None = None,
         on_file: Callable[[Path, str], None] | None = None,
+        subuser: str | None = None,
     ) -> IngestSummary:
+        """`subuser`: the SendGrid subuser whose Event Webhook sent these files (its payloads
+        do not say); the account map's `sendgrid.subuser` maps it (docs/formats.md)."""
         files = expand(list(paths))
         if fmt != "auto":
             adapters.get(fmt)  # fail early on an unknown format name
+        if subuser is not None and not subuser.strip():
+            raise InputError("--subuser must name a SendGrid subuser")
         run = _Run(self, [str(p) for p in files], fmt, keep_results=False)
         run.manage_gc = True
         try:
             with _young_gc_only():
-                self._ingest_files(run, files, fmt, on_bytes, on_file)
+                self._ingest_files(run, files, fmt, on_bytes, on_file, subuser=subuser)
             run.manage_gc = False
             return run.finish()
         except BaseException:
@@ -126,6 +132,8 @@ class Ingestor:
         fmt: str,
         on_bytes: Callable[[int], None] | None,
         on_file: Callable[[Path, str], None] | None,
+        *,
+        subuser: str | None = None,
     ) -> None:
         for path in files:
             try:
@@ -138,6 +146,8 @@ class Ingestor:
                 if on_bytes is not None:
                     on_bytes(path.stat().st_size)
                 continue
+            if isinstance(adapter, SendGridAdapter):
+                adapter.subuser = subuser
             if on_file is not None:
                 on_file(path, adapter.name)
             with open_source(path, on_bytes) as stream:
