@@ -72,7 +72,8 @@ def demo(
         ingestor = ws.ingestor(consumers=[consumer], actor="demo", origin="demo")
         # The feedback loop's ARF reports (no account header) come before the message log,
         # as they often do: ingest links each to its account when its message arrives.
-        files = [sim_dir / COMPLAINTS_FILE, sim_dir / EVENTS_FILE]
+        # (An empty mbox is left out: the ARF reader takes an empty file for an empty message.)
+        files = [f for f in (sim_dir / COMPLAINTS_FILE, sim_dir / EVENTS_FILE) if f.stat().st_size]
         with _progress() as progress:
             task = progress.add_task("ingest + detect", total=sum(f.stat().st_size for f in files))
             result = ingestor.ingest_paths(files, on_bytes=lambda n: progress.advance(task, n))

@@ -10,7 +10,7 @@ header, which the demo and `abusedesk eval detection` take in before events.json
 must then link each one to its account when the message arrives (pipeline/linking.py).
 
 Which complaints go early is decided by a hash of the message id, so it draws nothing from the
-actors' random streams: the rest of the run is the same bytes whatever the share.
+actors' random streams: the rest of the traffic is the same whatever the share (event ids, numbered in file order, shift).
 """
 
 from __future__ import annotations
