@@ -12,6 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from abusedesk.cases.lifecycle import do_open_case
+from abusedesk.cli.detect import link_late_complaints
+from abusedesk.events.schema import validate_event
+from abusedesk.lake.writer import LakeWriter
+from abusedesk.pipeline.replay import replay
 from abusedesk.sim.fbl import EarlyComplaint, write_mbox
 from abusedesk.sim.timeutil import to_epoch
 from abusedesk.storage.models import Case, PendingComplaint, Report, Signal
@@ -132,3 +136,35 @@ def test_early_complaints_link_and_land_on_the_accounts_case(
         # Counted at the complaint's own time (2 h after the mails), not at linking.
         ts = signal.event_ts if signal.event_ts.tzinfo else signal.event_ts.replace(tzinfo=UTC)
         assert to_epoch(ts) >= T0 + 2 * 3600
+
+
+def test_detect_links_early_complaints_and_lands_them_on_a_case(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The message log reached the lake without ingest linking it (another path, or written
+    before the complaints were kept): `abusedesk detect` links them, then replays the lake in
+    time order, and the complaints open the account's case."""
+    mbox, log = write_inputs(tmp_path)
+    assert workspace.ingestor().ingest_paths([mbox]).by_type == {"report": COMPLAINTS}
+    writer = LakeWriter(workspace.lake_dir)
+    writer.add([validate_event(orjson.loads(line)) for line in log.read_bytes().splitlines()])
+    writer.flush()
+
+    assert link_late_complaints(workspace) == COMPLAINTS
+    consumer = workspace.detection_consumer()
+    with workspace.lake_reader() as reader:
+        replay(consumer, reader)
+
+    ((case_id, _policy, signal_count),) = [
+        c for c in account_cases(workspace) if c[1] == "email-complaint-rate"
+    ]
+    assert signal_count >= 1
+    with workspace.store.engine.connect() as conn:
+        signals = conn.execute(
+            select(Signal.event_id, Signal.case_id).where(
+                Signal.account_id == ACCOUNT, Signal.rule_id.startswith("email-complaint-rate")
+            )
+        ).all()
+    assert signals
+    assert all(s.event_id.endswith(":linked") for s in signals)
+    assert all(s.case_id == case_id for s in signals)
