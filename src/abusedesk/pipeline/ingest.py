@@ -221,8 +221,10 @@ class _Run(BatchReader):
         self.reader: LakeReader | None = None
         # Complaints of this batch filed as reports, kept for late linking (pipeline/linking).
         self.waiting: list[tuple[dict[str, Any], Event]] = []
-        # Linked complaints detection sees once the stream reaches their time (linking.Held).
+        # Linked complaints detection sees once the stream reaches their time (linking.Held),
+        # and events whose account the pipeline found (`_resolve`) in this batch.
         self.held = linking.Held()
+        self.found: set[str] = set()
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
         # reports the failures they count while it lasts.
         self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
@@ -299,6 +301,10 @@ class _Run(BatchReader):
                 continue
             if not account and event.type == "report" and record.raw.get("message_id"):
                 self.waiting.append((record.raw, event))  # for late linking
+            elif account:
+                # Its account found from its message, the map or the registry: a complaint
+                # or notice read ahead of the message log, detected at its own time (Held).
+                self.found.add(event.id)
             pending.events.append(event)
             if results is not None:
                 slot = pending.unresolved_slots[index]
@@ -418,10 +424,11 @@ class _Run(BatchReader):
         # on (nor to link entities to in the registry); neither does a report waiting for its
         # message. Linked complaints wait for the stream to reach their time (linking.Held).
         attributed = [e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked]
-        if linked or len(self.held):
-            now_linked = {e.id for e in linked}
-            attributed = [e for e in attributed if e.id not in now_linked]
-            self.held.hold(linked)
+        if linked or self.found or len(self.held):
+            later = {e.id for e in linked} | self.found
+            self.found = set()
+            self.held.hold(e for e in attributed if e.id in later)
+            attributed = [e for e in attributed if e.id not in later]
             if attributed:
                 attributed += self.held.release(max(e.ts for e in attributed))
         self._detect(attributed)

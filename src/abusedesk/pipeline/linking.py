@@ -19,7 +19,9 @@ Detection sees it when the stream gets to its time, not at once: a complaint is 
 after its message, and handing it over with the message would move the feature store's
 watermark hours ahead, so the messages that follow would arrive "too late" and be dropped from
 every window. Ingest holds linked complaints (`Held`) until a batch reaches their time, and
-hands the rest over at the end of the run. For the same reason a report that waits for its
+hands the rest over at the end of the run; so too an event whose account ingest found from its
+message, the account map or the registry (a complaint read ahead of the message log, in the
+same run). For the same reason a report that waits for its
 message is not given to streaming detection: it names no account to detect on, and the
 complaint it becomes is detected once linked (`abusedesk detect` reads the lake in time order
 and sees both).
