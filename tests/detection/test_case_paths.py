@@ -26,8 +26,10 @@ from abusedesk.workspace import Workspace
 @pytest.fixture(scope="module")
 def sim_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Event]]:
     cache = tmp_path_factory.mktemp("sweep")
-    folder = cache / "realistic-d2-seed11"
-    generate(folder, days=2, seed=11, scale=0.3, variety="realistic")
+    # The sweep's cache name for (realistic, 2 days, no early complaints, seed 11): every
+    # complaint stays in events.jsonl, so all three paths read the same events.
+    folder = cache / "realistic-d2-early0-seed11"
+    generate(folder, days=2, seed=11, scale=0.3, variety="realistic", early_complaints=0.0)
     with (folder / "events.jsonl").open("rb") as fh:
         events = [validate_event(orjson.loads(line)) for line in fh]
     return cache, sorted(events, key=lambda e: (e.ts, e.id))
@@ -64,7 +66,7 @@ def test_streaming_backtest_and_sweep_open_the_same_cases(
     assert streamed == backtested
     assert len(streamed) >= 5  # not vacuous
 
-    swept = run_seed(11, "realistic", days=2, cache=cache)
+    swept = run_seed(11, "realistic", days=2, cache=cache, early=0.0)
     assert swept.report.desk is not None
     in_sweep = {(c.account_id, c.policy) for c in swept.cases if c.policy not in skip}
     assert in_sweep == set(streamed)

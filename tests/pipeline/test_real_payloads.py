@@ -207,3 +207,28 @@ def test_detect_links_waiting_complaints_to_messages_already_in_the_lake(
     ((account, ts),) = lake_rows(workspace, sql)
     assert account == "ACterra"
     assert str(ts).startswith("2014-12-12 13:09:00")
+
+
+def test_sendgrid_subuser_and_mailgun_domain_name_the_customer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Real payloads with nothing of ours: the subuser whose webhook sent the SendGrid batch
+    (given at ingest) and the Mailgun sending domain find the account through the map."""
+    settings.ensure_home()
+    (settings.resolved_home / "account_map.yaml").write_text(
+        "sendgrid:\n  subuser: {acme-sub: ACsub}\nmailgun:\n  domain: {example.org: ACmg}\n"
+    )
+    with Workspace(settings) as ws:
+        sendgrid = copy(tmp_path, "sendgrid/anymail-delivered.json")
+        summary = ws.ingestor().ingest_paths(sendgrid, subuser="acme-sub")
+        assert (summary.accepted, summary.quarantined) == (1, 0)
+        mailgun = copy(tmp_path, "mailgun/anymail-delivered.json")  # storage URL: example.org
+        assert ws.ingestor().ingest_paths(mailgun).accepted == 1
+        sql = "SELECT id, account_id FROM deliveries ORDER BY id"
+        rows = lake_rows(ws, sql)
+        assert [(str(i).split(":")[0], a) for i, a in rows] == [
+            ("mailgun", "ACmg"),
+            ("sendgrid", "ACsub"),
+        ]
+        (attrs,) = lake_rows(ws, "SELECT attrs FROM deliveries WHERE id LIKE 'sendgrid:%'")
+        assert orjson.loads(str(attrs[0]))["subuser"] == "acme-sub"

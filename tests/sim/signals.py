@@ -18,6 +18,11 @@ import orjson
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
+from abusedesk.events.adapters.arf import ArfAdapter
+from abusedesk.events.adapters.base import Limits, Record
+from abusedesk.pipeline.linking import clean_message_id, local_part
+from abusedesk.sim.fbl import COMPLAINTS_FILE
+
 INVALID_NUMBER = ("30005", "30006", "21614")
 
 
@@ -134,6 +139,20 @@ class Measured:
         return [s for s in self.accounts.values() if s.kind == kind]
 
 
+def early_complaint_ids(out_dir: Path) -> Counter[str]:
+    """message_id -> complaints about it in complaints.mbox, read by the ARF adapter."""
+    out: Counter[str] = Counter()
+    path = out_dir / COMPLAINTS_FILE
+    if not path.exists():
+        return out
+    with path.open("rb") as fh:
+        for item in ArfAdapter().parse(fh, str(path), Limits()):
+            assert isinstance(item, Record), item
+            assert "account_id" not in item.raw  # no account header
+            out[local_part(clean_message_id(item.raw["message_id"]))] += 1
+    return out
+
+
 def measure(out_dir: Path, *, local_hours_for: frozenset[str] = frozenset()) -> Measured:
     """One streaming pass over events.jsonl. `local_hours_for`: kinds whose outbound SMS get
     their recipient-local hour recorded (costly, so only where a test needs it)."""
@@ -144,6 +163,9 @@ def measure(out_dir: Path, *, local_hours_for: frozenset[str] = frozenset()) -> 
         stats[acc].label = label
         stats[acc].kind = truth[acc]["kind"]
     msg_owner: dict[str, tuple[str, str]] = {}  # message_id -> (channel, to)
+    # FBL complaints sent ahead of the message log (complaints.mbox): counted on the account
+    # of the message they name, as late linking does.
+    early = early_complaint_ids(out_dir)
     vstart: dict[str, str] = {}  # verification_id -> country
     stopped: dict[str, dict[str, datetime]] = defaultdict(dict)
     reports: list[dict[str, Any]] = []
@@ -166,6 +188,8 @@ def measure(out_dir: Path, *, local_hours_for: frozenset[str] = frozenset()) -> 
                 s.first_event = ts
             if etype == "message":
                 _message(s, e, ts, msg_owner, stopped[acc], local_hours_for)
+                if early and e["message_id"] in early:
+                    s.fbl_complaints += early.pop(e["message_id"])
             elif etype == "delivery":
                 _delivery(s, e, msg_owner)
             elif etype == "verification":

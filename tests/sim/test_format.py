@@ -46,6 +46,7 @@ def test_summary_counts_match_the_file(small_run: Run) -> None:
     assert sum(small_run.summary.accounts_by_label.values()) == len(labels)
     assert {p.name for p in small_run.summary.files} == {
         "events.jsonl",
+        "complaints.mbox",
         "labels.json",
         "truth.json",
     }

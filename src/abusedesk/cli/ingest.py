@@ -40,6 +40,12 @@ def ingest(
     strict: bool = typer.Option(
         False, "--strict", help=f"Exit {EXIT_QUARANTINED} when anything at all was quarantined."
     ),
+    subuser: str | None = typer.Option(
+        None,
+        "--subuser",
+        help="SendGrid files: the subuser whose Event Webhook sent them (mapped to an account "
+        "by the account map's sendgrid.subuser; docs/formats.md).",
+    ),
 ) -> None:
     """Ingest events: validate, de-duplicate, write to the lake and registry, detect.
 
@@ -47,7 +53,7 @@ def ingest(
     went through; exits 3 when it accepted nothing new but quarantined something (a scheduled
     import whose every record was refused), or, with --strict, when it quarantined anything.
     """
-    summary = _run(paths, fmt, as_json, not no_detect)
+    summary = _run(paths, fmt, as_json, not no_detect, subuser)
     code = quarantine_exit_code(summary, strict=strict)
     if code:
         raise typer.Exit(code)
@@ -66,7 +72,9 @@ def quarantine_exit_code(summary: IngestSummary, *, strict: bool) -> int:
 
 
 @handles_errors
-def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> IngestSummary:
+def _run(
+    paths: list[Path], fmt: str, as_json: bool, detect: bool, subuser: str | None = None
+) -> IngestSummary:
     with workspace() as ws:
         files = expand(paths)
         total = sum(p.stat().st_size for p in files)
@@ -88,6 +96,7 @@ def _run(paths: list[Path], fmt: str, as_json: bool, detect: bool) -> IngestSumm
                 fmt,
                 on_bytes=lambda n: progress.advance(task, n),
                 on_file=lambda p, name: progress.update(task, description=f"{p.name} ({name})"),
+                subuser=subuser,
             )
         if as_json:
             body = summary.to_dict()

@@ -1,16 +1,19 @@
 """Which customer a provider event is about, when its payload does not say (docs/formats.md).
 
 Real provider payloads carry no field of ours: a SendGrid event names its IP pool, categories
-and unique args, a Mailgun event its tags and sending IP, an SES notification its configuration
+and unique args (and its subuser is the one whose webhook endpoint sent it: `--subuser`), a Mailgun event its tags and sending IP, an SES notification its configuration
 set, sending identity (source ARN) and message tags, an ARF report the original's sender and
 source IP. The workspace's account map (YAML, `ABUSEDESK_ACCOUNT_MAP_PATH`, default
 `<home>/account_map.yaml`) says which of those values belong to which account:
 
     sendgrid:
+      subuser: {acme-sub: acct-1}  # the subuser whose webhook sent the batch (--subuser)
       ip_pool: {pool-acme: acct-1}
       category: {acme-newsletter: acct-1}
       unique_arg: [tenant]        # unique args whose value *is* the account id
     mailgun:
+      domain: {mg.acme.example: acct-1}
+      account: {5f1e...: acct-1}  # Mailgun (sub)account id
       tag: {acme: acct-1}
       variable: [tenant]
     ses:
@@ -41,8 +44,8 @@ from abusedesk.errors import ConfigError
 
 # provider -> key in the map -> how the value is read from the event (see _values)
 _PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "sendgrid": ("ip_pool", "category", "unique_arg"),
-    "mailgun": ("tag", "variable"),
+    "sendgrid": ("subuser", "ip_pool", "category", "unique_arg"),
+    "mailgun": ("domain", "account", "tag", "variable"),
     "ses": ("configuration_set", "source_arn", "tag"),
 }
 
@@ -93,6 +96,8 @@ def sender_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
         if isinstance(value, str) and "@" in value:
             domain = value.rsplit("@", 1)[1].strip(" >").lower() or None
             break
+    if domain is None and isinstance(event.get("domain"), str):  # Mailgun's sending domain
+        domain = str(event["domain"]).lower() or None
     ip = None
     for key in ("source_ip", "sending_ip", "sender_ip"):
         value = event.get(key)
@@ -104,12 +109,18 @@ def sender_of(event: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def _values(provider: str, key: str, event: Mapping[str, Any]) -> list[str]:
     if provider == "sendgrid":
+        if key == "subuser":
+            return _strs(event.get("subuser"))
         if key == "ip_pool":
             return _strs(event.get("ip_pool"))
         if key == "category":
             return _strs(event.get("category"))
         return []
     if provider == "mailgun":
+        if key == "domain":
+            return _strs(event.get("domain"))
+        if key == "account":
+            return _strs(event.get("mailgun_account"))
         return _strs(event.get("tags")) if key == "tag" else []
     if provider == "ses":
         tags = event.get("tags")

@@ -30,6 +30,7 @@ from abusedesk.events import runs
 from abusedesk.events.account_map import AccountMap, registry_owners, sender_of
 from abusedesk.events.adapters import registry as adapters
 from abusedesk.events.adapters.base import Limits, Location, Record
+from abusedesk.events.adapters.sendgrid import SendGridAdapter
 from abusedesk.events.reading import BatchReader, Pending, excerpt_obj
 from abusedesk.events.registry import RegistryBatch
 from abusedesk.events.schema import UNATTRIBUTED, Event, EventInvalid, validate_event
@@ -104,15 +105,20 @@ class Ingestor:
         *,
         on_bytes: Callable[[int], None] | None = None,
         on_file: Callable[[Path, str], None] | None = None,
+        subuser: str | None = None,
     ) -> IngestSummary:
+        """`subuser`: the SendGrid subuser whose Event Webhook sent these files (its payloads
+        do not say); the account map's `sendgrid.subuser` maps it (docs/formats.md)."""
         files = expand(list(paths))
         if fmt != "auto":
             adapters.get(fmt)  # fail early on an unknown format name
+        if subuser is not None and not subuser.strip():
+            raise InputError("--subuser must name a SendGrid subuser")
         run = _Run(self, [str(p) for p in files], fmt, keep_results=False)
         run.manage_gc = True
         try:
             with _young_gc_only():
-                self._ingest_files(run, files, fmt, on_bytes, on_file)
+                self._ingest_files(run, files, fmt, on_bytes, on_file, subuser=subuser)
             run.manage_gc = False
             return run.finish()
         except BaseException:
@@ -126,6 +132,8 @@ class Ingestor:
         fmt: str,
         on_bytes: Callable[[int], None] | None,
         on_file: Callable[[Path, str], None] | None,
+        *,
+        subuser: str | None = None,
     ) -> None:
         for path in files:
             try:
@@ -138,6 +146,8 @@ class Ingestor:
                 if on_bytes is not None:
                     on_bytes(path.stat().st_size)
                 continue
+            if isinstance(adapter, SendGridAdapter):
+                adapter.subuser = subuser
             if on_file is not None:
                 on_file(path, adapter.name)
             with open_source(path, on_bytes) as stream:
@@ -211,6 +221,10 @@ class _Run(BatchReader):
         self.reader: LakeReader | None = None
         # Complaints of this batch filed as reports, kept for late linking (pipeline/linking).
         self.waiting: list[tuple[dict[str, Any], Event]] = []
+        # Linked complaints detection sees once the stream reaches their time (linking.Held),
+        # and events whose account the pipeline found (`_resolve`) in this batch.
+        self.held = linking.Held()
+        self.found: set[str] = set()
         # Enrichment runs in the consumers, which may outlive the run (the API's): the run
         # reports the failures they count while it lasts.
         self._enriching = [c for c in ingestor.consumers if isinstance(c, EnrichingConsumer)]
@@ -287,6 +301,10 @@ class _Run(BatchReader):
                 continue
             if not account and event.type == "report" and record.raw.get("message_id"):
                 self.waiting.append((record.raw, event))  # for late linking
+            elif account:
+                # Its account found from its message, the map or the registry: a complaint
+                # or notice read ahead of the message log, detected at its own time (Held).
+                self.found.add(event.id)
             pending.events.append(event)
             if results is not None:
                 slot = pending.unresolved_slots[index]
@@ -353,13 +371,17 @@ class _Run(BatchReader):
                 fresh = runs.claim_ids(conn, unique, summary.run_id)
                 dupes = len(unique) - len(fresh)
                 # Late linking: complaints waiting for this batch's new messages.
+                parked: set[str] = set()
                 if self.waiting:
                     new_ids = {e.id for e in fresh}
-                    linking.record_pending(conn, [w for w in self.waiting if w[1].id in new_ids])
+                    kept = [w for w in self.waiting if w[1].id in new_ids]
+                    linking.record_pending(conn, kept)
+                    parked = {report.id for _, report in kept}
                     self.waiting = []
                 messages = [e for e in fresh if e.type == "message"]
-                linked = linking.link_messages(conn, messages) if messages else []
-                fresh += runs.claim_ids(conn, linked, summary.run_id) if linked else []
+                found = linking.link_messages(conn, messages) if messages else []
+                linked = runs.claim_ids(conn, found, summary.run_id) if found else []
+                fresh += linked
                 linking.mark_linked(conn, fresh, now)
                 if dupes:
                     summary.duplicates += dupes
@@ -399,12 +421,17 @@ class _Run(BatchReader):
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
         # Unattributed provider events are kept (lake, counts) but name no customer to detect
-        # on (nor to link entities to in the registry).
-        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED]
-        if attributed:
-            for consumer in self.ing.consumers:
-                consumer.on_events(attributed)
-            summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
+        # on (nor to link entities to in the registry); neither does a report waiting for its
+        # message. Linked complaints wait for the stream to reach their time (linking.Held).
+        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked]
+        if linked or self.found or len(self.held):
+            later = {e.id for e in linked} | self.found
+            self.found = set()
+            self.held.hold(e for e in attributed if e.id in later)
+            attributed = [e for e in attributed if e.id not in later]
+            if attributed:
+                attributed += self.held.release(max(e.ts for e in attributed))
+        self._detect(attributed)
         if batch_id is not None:
             forget_batch(store, batch_id)
         # Whatever survives the batch (detection state, caches) leaves the scanned
@@ -412,8 +439,16 @@ class _Run(BatchReader):
         if self.manage_gc:
             gc.freeze()
 
+    def _detect(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for consumer in self.ing.consumers:
+            consumer.on_events(events)
+        self.summary.enrich_failures = self._enrich_failures() - self._enrich_failures_before
+
     def finish(self) -> IngestSummary:
         self.flush()
+        self._detect(self.held.drain())  # complaints made after the run's last event
         if self.reader is not None:
             self.reader.close()
         if self.ing.compact_after and self.written:

@@ -12,12 +12,24 @@ it complains about (and that id's local part, where platforms put their own mess
 A linked complaint is a new event: the complaint as it arrived, with its account, its own time
 (so it counts in the account's complaint features from when it was made) and the id
 "<report id>:linked" (so linking twice takes it in once); `linked_report` names the report. It
-goes through the rest of the batch like any event (registry, lake, detection, cases), and the
-report row is given the account.
+goes through the rest of the batch like any event (registry, lake, cases), and the report row
+is given the account.
+
+Detection sees it when the stream gets to its time, not at once: a complaint is made hours
+after its message, and handing it over with the message would move the feature store's
+watermark hours ahead, so the messages that follow would arrive "too late" and be dropped from
+every window. Ingest holds linked complaints (`Held`) until a batch reaches their time, and
+hands the rest over at the end of the run; so too an event whose account ingest found from its
+message, the account map or the registry (a complaint read ahead of the message log, in the
+same run). For the same reason a report that waits for its
+message is not given to streaming detection: it names no account to detect on, and the
+complaint it becomes is detected once linked (`abusedesk detect` reads the lake in time order
+and sees both).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -134,6 +146,34 @@ def mark_linked(conn: Connection, events: Sequence[Event], now: datetime) -> int
         )
         count += 1
     return count
+
+
+class Held:
+    """Linked complaints waiting for the stream to reach their time before detection sees them."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, Event]] = []
+        self._n = 0
+
+    def hold(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self._n += 1
+            heapq.heappush(self._heap, (event.ts, self._n, event))
+
+    def release(self, until: datetime) -> list[Event]:
+        """The held complaints made at or before `until`, oldest first."""
+        out = []
+        while self._heap and self._heap[0][0] <= until:
+            out.append(heapq.heappop(self._heap)[2])
+        return out
+
+    def drain(self) -> list[Event]:
+        out = [item[2] for item in sorted(self._heap, key=lambda item: (item[0], item[1]))]
+        self._heap = []
+        return out
+
+    def __len__(self) -> int:
+        return len(self._heap)
 
 
 def link_from_lake(store: Store, reader: LakeReader) -> list[dict[str, Any]]:

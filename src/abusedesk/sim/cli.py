@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from abusedesk.sim.fbl import EARLY_COMPLAINTS
+
 app = typer.Typer(
     help="Simulated messaging-platform traffic with ground truth.", no_args_is_help=True
 )
@@ -41,6 +43,15 @@ def generate_cmd(  # noqa: PLR0917 (typer options)
             help="How varied legitimate accounts are: low, realistic or wide (docs/simulator.md)."
         ),
     ] = "realistic",
+    early_complaints: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of FBL complaints that reach the desk before the message log, as ARF "
+            "reports without account headers in complaints.mbox (docs/simulator.md).",
+        ),
+    ] = EARLY_COMPLAINTS,
 ) -> None:
     """Write DAYS of simulated traffic for SEED and SCALE into OUT_DIR."""
     from abusedesk.sim.generator import generate
@@ -76,6 +87,7 @@ def generate_cmd(  # noqa: PLR0917 (typer options)
             scale=scale,
             start=when,
             variety=variety,
+            early_complaints=early_complaints,
             progress=lambda done: bar.update(task, completed=done),
         )
 
@@ -94,5 +106,9 @@ def generate_cmd(  # noqa: PLR0917 (typer options)
     for label, n in summary.accounts_by_label.items():
         labels.add_row(label, str(n))
     out.print(labels)
+    out.print(
+        f"{summary.early_complaints:,} FBL complaints sent before the message log "
+        "(complaints.mbox: ingest it before events.jsonl)"
+    )
     for path in summary.files:
         out.print(f"wrote {path}")

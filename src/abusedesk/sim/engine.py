@@ -15,21 +15,27 @@ from typing import IO, Any
 
 import orjson
 
+from abusedesk.sim.fbl import EarlyComplaint
 from abusedesk.sim.timeutil import HOUR, rfc3339
 
 Pending = tuple[int, int, str, str | None, dict[str, Any]]
 
 
 class EventSink:
-    """Where actors put events. `floor` guards the one invariant the ordering relies on."""
+    """Where actors put events. `floor` guards the one invariant the ordering relies on.
 
-    __slots__ = ("_buckets", "_pending", "_seq", "floor")
+    `early` collects the FBL complaints that reach the desk before their message (sim/fbl.py):
+    a share `early_share` of them, written to complaints.mbox instead of events.jsonl."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_buckets", "_pending", "_seq", "early", "early_share", "floor")
+
+    def __init__(self, early_share: float = 0.0) -> None:
         self._buckets: dict[int, list[Pending]] = {}
         self._seq = 0
         self._pending = 0
         self.floor: int | None = None
+        self.early_share = early_share
+        self.early: list[EarlyComplaint] = []
 
     def emit(self, ts: int, etype: str, account_id: str | None, fields: dict[str, Any]) -> None:
         if self.floor is not None and ts < self.floor:

@@ -2,6 +2,8 @@
 
 Output files:
   events.jsonl  canonical events (docs/events.md), sorted by ts, ties in emission order
+  complaints.mbox  the FBL complaints that reach the desk before the message log: ARF reports
+                without account headers (sim/fbl.py; ingest it before events.jsonl)
   labels.json   {account_id: "legit" | scenario name}
   truth.json    {account_id: {label, kind, abuse_start, notes}}
 The events file is written to a temporary name and renamed at the end, so a reader never sees
@@ -22,6 +24,7 @@ import orjson
 
 from abusedesk.sim.context import SimContext
 from abusedesk.sim.engine import EventSink, JsonlWriter
+from abusedesk.sim.fbl import COMPLAINTS_FILE, EARLY_COMPLAINTS, write_mbox
 from abusedesk.sim.ids import derive_seed
 from abusedesk.sim.population import LegitMix, build_population
 from abusedesk.sim.timeutil import DAY, DEFAULT_START, HOUR, from_epoch, to_epoch
@@ -45,6 +48,7 @@ class SimSummary:
     events_by_type: dict[str, int]
     accounts_by_label: dict[str, int]
     files: tuple[Path, ...]
+    early_complaints: int = 0  # ARF reports in complaints.mbox (not in events_by_type)
 
     @property
     def accounts(self) -> int:
@@ -61,6 +65,7 @@ class SimSummary:
             "end": self.end.isoformat().replace("+00:00", "Z"),
             "events": self.events,
             "events_by_type": self.events_by_type,
+            "early_complaints": self.early_complaints,
             "accounts": self.accounts,
             "accounts_by_label": self.accounts_by_label,
             "files": [str(f) for f in self.files],
@@ -78,6 +83,7 @@ def generate(
     scenarios: Mapping[str, Any] | None = None,
     mix: LegitMix | None = None,
     variety: str = "realistic",
+    early_complaints: float = EARLY_COMPLAINTS,
 ) -> SimSummary:
     """Simulate `days` of platform traffic into `out_dir`; deterministic for (seed, arguments).
 
@@ -85,7 +91,11 @@ def generate(
     `scenarios` picks scenarios and their parameters (name -> params dataclass, or None for the
     defaults); all of them with defaults when omitted. `mix` overrides the legitimate mix.
     `variety` (low, realistic, wide) sets how varied legitimate behaviour is (sim/variety.py).
+    `early_complaints` is the share of FBL complaints that reach the desk before the message
+    log, as ARF reports without account headers in complaints.mbox (sim/fbl.py).
     """
+    if not 0.0 <= early_complaints <= 1.0:
+        raise ValueError(f"early_complaints must be between 0 and 1, not {early_complaints}")
     if variety not in VARIETIES:
         raise ValueError(f"variety must be one of {', '.join(VARIETIES)}, not {variety!r}")
     if days < 1:
@@ -102,7 +112,7 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     events_path = out_dir / EVENTS_FILE
     tmp = out_dir / (EVENTS_FILE + ".partial")
-    sink = EventSink()
+    sink = EventSink(early_complaints)
     prefix = f"evt_{derive_seed('events', seed, t_start) % 16**6:06x}_"
     with tmp.open("wb") as fh:
         writer = JsonlWriter(fh, prefix)
@@ -121,6 +131,9 @@ def generate(
                 progress(h + 1)
         # Receipts and replies still in flight at the end belong to the next window: dropped.
     os.replace(tmp, events_path)
+    complaints_path = out_dir / COMPLAINTS_FILE
+    with complaints_path.open("wb") as fh:  # written even when empty: one layout for readers
+        early = write_mbox(fh, [c for c in sink.early if c.ts < ctx.end])
 
     labels = {a.account_id: a.label for a in population.actors}
     truth = {a.account_id: a.truth() for a in population.actors}
@@ -139,5 +152,6 @@ def generate(
         events=writer.count,
         events_by_type=dict(sorted(writer.by_type.items())),
         accounts_by_label=dict(sorted(Counter(labels.values()).items())),
-        files=(events_path, labels_path, truth_path),
+        files=(events_path, complaints_path, labels_path, truth_path),
+        early_complaints=early,
     )

@@ -1,7 +1,10 @@
 """Detection over many simulated seeds: the distribution a desk lead reads.
 
-For each seed: simulate (cached under `cache`), run every event through the detection engine
-and the account-level case bar (detection/case_bar.py, the same code streaming ingest, the
+For each seed: simulate (cached under `cache`), take in the feedback loop's early complaints
+(complaints.mbox: ARF reports without account headers, read by the ARF adapter) and then every
+event through the detection engine, linking each early complaint to its account when its
+message passes (as ingest's late linking does, pipeline/linking.py), and the account-level
+case bar (detection/case_bar.py, the same code streaming ingest, the
 decision API, `abusedesk detect` and the backtest use), and score the cases against the ground
 truth (evaluate.py). No database: a case is what `AccountCases` calls for, with the priority it
 has at the end. `summarise` gives, over the seeds, minimum and median recall per scenario and
@@ -21,8 +24,12 @@ import orjson
 from abusedesk.detection.case_bar import AccountCases
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.spec import PRIORITIES
-from abusedesk.events.schema import validate_event
+from abusedesk.events.adapters.arf import ArfAdapter
+from abusedesk.events.adapters.base import Limits, Record
+from abusedesk.events.schema import Event, validate_event
+from abusedesk.pipeline.linking import Held, clean_message_id, linked_event, local_part
 from abusedesk.sim.evaluate import CaseSummary, EvalReport, FlaggedAccount, evaluate_detection
+from abusedesk.sim.fbl import COMPLAINTS_FILE, EARLY_COMPLAINTS
 from abusedesk.sim.generator import EVENTS_FILE, LABELS_FILE, TRUTH_FILE, generate
 
 
@@ -63,28 +70,27 @@ def run_seed(
     days: int = 3,
     cache: Path,
     pack: Path | None = None,
+    early: float = EARLY_COMPLAINTS,
 ) -> SeedResult:
-    folder = cache / f"{variety}-d{days}-seed{seed}"
+    folder = cache / f"{variety}-d{days}-early{round(early * 100)}-seed{seed}"
     if not (folder / TRUTH_FILE).exists():
-        generate(folder, days=days, seed=seed, variety=variety)
+        generate(folder, days=days, seed=seed, variety=variety, early_complaints=early)
     engine = DetectionEngine.load(pack)
     bar = AccountCases()
     cases: dict[tuple[str, str], _Case] = {}
+    waiting = _early_complaints(folder / COMPLAINTS_FILE)
+    held = Held()  # linked complaints, seen by detection when the stream reaches their time
     with (folder / EVENTS_FILE).open("rb") as fh:
         for line in fh:
             event = validate_event(orjson.loads(line))
-            verdict = engine.evaluate(event)
-            calls = bar.observe(verdict.matched, event.account_id, event.ts, verdict.row)
-            for rule, call in zip(verdict.matched, calls, strict=True):
-                if call is None:
-                    continue
-                key = (call.account_id, call.policy)
-                case = cases.get(key)
-                if case is None:
-                    cases[key] = _Case(event.ts, call.priority, {rule.id})
-                else:
-                    case.priority = min(case.priority, call.priority, key=PRIORITIES.index)
-                    case.rules.add(rule.id)
+            if len(held):
+                for linked in held.release(event.ts):
+                    _observe(linked, engine, bar, cases)
+            _observe(event, engine, bar, cases)
+            if waiting and event.type == "message" and event.account_id:
+                held.hold(waiting.link(event.data.get("message_id"), event.account_id))
+    for linked in held.drain():
+        _observe(linked, engine, bar, cases)
     labels = orjson.loads((folder / LABELS_FILE).read_bytes())
     truth = orjson.loads((folder / TRUTH_FILE).read_bytes())
     flagged: dict[str, FlaggedAccount] = {}
@@ -101,6 +107,72 @@ def run_seed(
     return SeedResult(seed, variety, report, tuple(summaries))
 
 
+def _observe(
+    event: Event,
+    engine: DetectionEngine,
+    bar: AccountCases,
+    cases: dict[tuple[str, str], _Case],
+) -> None:
+    verdict = engine.evaluate(event)
+    calls = bar.observe(verdict.matched, event.account_id, event.ts, verdict.row)
+    for rule, call in zip(verdict.matched, calls, strict=True):
+        if call is None:
+            continue
+        key = (call.account_id, call.policy)
+        case = cases.get(key)
+        if case is None:
+            cases[key] = _Case(event.ts, call.priority, {rule.id})
+        else:
+            case.priority = min(case.priority, call.priority, key=PRIORITIES.index)
+            case.rules.add(rule.id)
+
+
+class _Waiting:
+    """Early complaints by the Message-ID they complain about (and its local part, where SES
+    puts its own id), as `pending_complaints` keeps them for ingest."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        self.reports: dict[str, dict[str, Any]] = {}  # report id -> complaint as it arrived
+
+    def add(self, record: Record) -> None:
+        assert record.fallback is not None
+        message_id = clean_message_id(record.raw.get("message_id"))
+        if not message_id:
+            return
+        report_id = str(record.fallback["id"])
+        self.reports[report_id] = record.raw
+        for key in {message_id, local_part(message_id)}:
+            self.by_key.setdefault(key, []).append(report_id)
+
+    def link(self, message_id: object, account: str) -> list[Event]:
+        """The complaints waiting for this message, as the account's (each once)."""
+        out = []
+        for report_id in self.by_key.pop(clean_message_id(message_id), []):
+            raw = self.reports.pop(report_id, None)
+            if raw is None:  # linked already, through its other key
+                continue
+            event = linked_event(report_id, raw, account)
+            if event is not None:
+                out.append(event)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.reports)
+
+
+def _early_complaints(path: Path) -> _Waiting:
+    """The ARF reports of complaints.mbox, read by the same adapter ingest uses."""
+    waiting = _Waiting()
+    if not path.exists():
+        return waiting
+    with path.open("rb") as fh:
+        for item in ArfAdapter().parse(fh, str(path), Limits()):
+            if isinstance(item, Record) and item.fallback is not None:
+                waiting.add(item)
+    return waiting
+
+
 def run_seeds(
     seeds: Sequence[int],
     variety: str,
@@ -109,10 +181,11 @@ def run_seeds(
     cache: Path,
     pack: Path | None = None,
     progress: Callable[[SeedResult], None] | None = None,
+    early: float = EARLY_COMPLAINTS,
 ) -> list[SeedResult]:
     results = []
     for seed in seeds:
-        result = run_seed(seed, variety, days=days, cache=cache, pack=pack)
+        result = run_seed(seed, variety, days=days, cache=cache, pack=pack, early=early)
         results.append(result)
         if progress is not None:
             progress(result)

@@ -15,6 +15,7 @@ from typing import Any, Final
 from abusedesk.sim.actor import Actor
 from abusedesk.sim.content import segments
 from abusedesk.sim.engine import EventSink
+from abusedesk.sim.fbl import EarlyComplaint, goes_early
 from abusedesk.sim.ids import ses_message_id, sid
 
 # Twilio rejects these at the API: the message never reaches a carrier (status "failed").
@@ -185,7 +186,13 @@ def send_email(
         fb: dict[str, Any] = {"message_id": mid, "source": "fbl", "feedback_type": "abuse"}
         if rng.random() < 0.6:
             fb["recipient"] = to
-        out.emit(ts + lag(rng, 3 * 3600, 1.0), "complaint", actor.account_id, fb)
+        when = ts + lag(rng, 3 * 3600, 1.0)
+        if goes_early(mid, out.early_share):  # an ARF report, before the message log
+            ip = fields["sender_ip"]
+            early = EarlyComplaint(when, ts, mid, frm, to, subject, ip, "recipient" not in fb)
+            out.early.append(early)
+        else:
+            out.emit(when, "complaint", actor.account_id, fb)
     return mid
 
 

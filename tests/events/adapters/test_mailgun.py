@@ -64,6 +64,8 @@ def test_permanent_failure_golden(parse) -> None:
         "sending_ip": "198.51.100.7",
         "user_variables": {"campaign": "spring"},
         "mailgun_event_id": "evt-failed-1",
+        "mailgun_account": "5f0a1b2c3d4e5f6a7b8c9d0e",
+        "domain": "mg.shop.example",
     }
 
 
@@ -82,13 +84,16 @@ def test_complaint_and_unsubscribe_golden(parse) -> None:
         "sending_ip": "198.51.100.7",
         "user_variables": {"campaign": "spring"},
         "mailgun_event_id": "evt-complained-1",
+        "mailgun_account": "5f0a1b2c3d4e5f6a7b8c9d0e",
+        "domain": "mg.shop.example",
     }
     assert events[7] == {
         "id": f"mailgun:08{TOKEN}",
         "type": "opt_out",
         "ts": "2026-03-01T13:01:40.500Z",
-        # user-variables is an empty list here (Mailgun's way of saying none): account.id
-        "account_id": "5f0a1b2c3d4e5f6a7b8c9d0e",
+        # user-variables is an empty list here (Mailgun's way of saying none): the account
+        # map finds the customer from Mailgun's account or the domain (kept below)
+        "account_id": "unattributed",
         "recipient": "ana@mail.example",
         "keyword": "unsubscribe",
         "channel": "email",
@@ -97,6 +102,8 @@ def test_complaint_and_unsubscribe_golden(parse) -> None:
         "tags": ["newsletter"],
         "sending_ip": "198.51.100.7",
         "mailgun_event_id": "evt-unsubscribed-1",
+        "mailgun_account": "5f0a1b2c3d4e5f6a7b8c9d0e",
+        "domain": "mg.shop.example",
     }
 
 
@@ -115,6 +122,8 @@ def test_delivered_golden(parse) -> None:
         "sending_ip": "198.51.100.7",
         "user_variables": {"campaign": "spring"},
         "mailgun_event_id": "evt-delivered-1",
+        "mailgun_account": "5f0a1b2c3d4e5f6a7b8c9d0e",
+        "domain": "mg.shop.example",
     }
 
 
@@ -125,7 +134,8 @@ def test_events_api_page(parse) -> None:
     delivered, old = parsed.events
     # no signature on a page: event-data id and timestamp make the id
     assert delivered["id"] == "mailgun:evt-delivered-7:1772380000.125"
-    assert delivered["account_id"] == "mg.shop.example"  # no variable, no account.id: the domain
+    # no variable: the account map finds the customer from the sending domain
+    assert (delivered["account_id"], delivered["domain"]) == ("unattributed", "mg.shop.example")
     assert (old["status"], old["bounce_type"]) == ("bounced", "transient")  # reason "old"
     assert [(r.where.line, r.where.item) for r in parsed.records] == [(None, 1), (None, 2)]
 

@@ -133,6 +133,7 @@ def _convert(value: object, signature: object) -> Event | None:
         event |= _delivery(name, data)
         _put(event, "recipient", recipient)
     _add_extras(event, data)
+    event |= _owner(data)
     return event
 
 
@@ -153,9 +154,11 @@ def _event_id(data: dict[str, Any], signature: object) -> str:
 
 
 def _account(data: dict[str, Any]) -> str | None:
-    """The platform customer: a user variable the sending platform set, else Mailgun's account,
-    else the sending domain (a customer's own domain on a platform that gives one per customer).
-    None when the payload names none: the pipeline then looks further (docs/formats.md)."""
+    """The platform customer when the sending platform named it (`v:account_id`); else None,
+    and the pipeline maps Mailgun's account id, the sending domain, tags or variables through
+    the workspace's account map (docs/formats.md). Mailgun's own `account.id` is never taken
+    for the customer: every payload now carries it, and on a platform with one Mailgun account
+    it names the platform, not a customer."""
     variables = data.get("user-variables")
     # Mailgun sends an empty *list* when a message has no variables.
     if type(variables) is dict:
@@ -164,12 +167,25 @@ def _account(data: dict[str, Any]) -> str | None:
             return account
     elif variables is not None and variables != []:
         raise Malformed(f"'event-data.user-variables' must be an object, got {typename(variables)}")
-    for key, field in (("account", "id"), ("domain", "name")):
+    return None
+
+
+def _owner(data: dict[str, Any]) -> Event:
+    """Mailgun's (sub)account id and the sending domain, kept for the account map."""
+    out: Event = {}
+    for key, field, name in (("account", "id", "mailgun_account"), ("domain", "name", "domain")):
         if data.get(key) is not None:
             found = opt_str(as_obj(data[key], f"event-data.{key}"), field, f"{key}.{field}")
             if found is not None:
-                return found
-    return None
+                out[name] = found if name != "domain" else found.lower()
+    if "domain" not in out:  # older payloads: the domain is in the stored message's URL
+        storage = data.get("storage")
+        url = storage.get("url") if type(storage) is dict else None
+        if type(url) is str and "/domains/" in url:
+            domain = url.split("/domains/", 1)[1].split("/", 1)[0].lower()
+            if domain:
+                out["domain"] = domain
+    return out
 
 
 def _message(data: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -93,6 +93,9 @@ class SendGridAdapter:
 
     def __init__(self) -> None:
         self.skipped = 0  # events of the last parse that are valid but not canonical events
+        # The subuser whose Event Webhook sent these batches (`abusedesk ingest --subuser`):
+        # SendGrid's payload does not name it; each subuser has its own webhook endpoint.
+        self.subuser: str | None = None
 
     def sniff(self, head: bytes, filename: str) -> bool:
         if not looks_like_json(head):
@@ -111,6 +114,8 @@ class SendGridAdapter:
             if event is None:
                 return None
             _distinct_id(event, value, seen)
+            if self.subuser is not None:
+                event["subuser"] = self.subuser  # the account map reads it (docs/formats.md)
             return [event]
 
         yield from convert_each(stream, source, limits, convert, self._skip)
