@@ -97,7 +97,8 @@ def test_meeting_the_goals_graduates_and_the_customer_is_told(
     assert workspace.run_probations() == []
 
     assert _deliver(workspace, clock, port) == 2  # the reinstatement, then the graduation
-    graduation = inbox.messages[-1]
+    # Delivered concurrently: find it by its subject.
+    [graduation] = [m for m in inbox.messages if str(m["Subject"]).startswith("Probation ended")]
     assert graduation["To"] == "admin@customer.example"
     assert graduation["Subject"] == "Probation ended: account AC123 is in good standing"
     text = graduation.get_body(preferencelist=("plain",))
@@ -160,7 +161,7 @@ def test_a_breach_escalates_back_to_the_case_with_a_notice(
     assert "case.probation.escalated" in _audit(workspace, "case")
 
     assert _deliver(workspace, clock, port) == 2
-    message = inbox.messages[-1]
+    [message] = [m for m in inbox.messages if "probation goals" in str(m["Subject"])]
     assert message["Subject"] == "Action required: account AC123 missed its probation goals"
     parts = {p.get_content_type(): str(p.get_content()) for p in message.walk() if not p.is_multipart()}
     text = " ".join(parts["text/plain"].split())
