@@ -209,7 +209,7 @@ class SweepResult:
             "notice_id": self.notice_id,
             "case_id": self.case_id,
             "error": self.error,
-            **self.judgement.to_json(),
+            "measurements": self.judgement.to_json()["measurements"],
         }
 
 
