@@ -33,9 +33,7 @@ def test_at_the_bound_is_a_breach_even_before_the_end() -> None:
 
 
 def test_under_the_minimum_volume_nothing_is_judged() -> None:
-    judgement = judge(
-        GOALS, {"sent": 99, "complaints": 50}, min_volume=100, now=NOW, ends_at=NOW
-    )
+    judgement = judge(GOALS, {"sent": 99, "complaints": 50}, min_volume=100, now=NOW, ends_at=NOW)
     assert judgement.outcome == "graduate"
     assert [m.judged for m in judgement.measurements] == [False, False]
 
@@ -48,8 +46,10 @@ def test_the_catalogue_and_the_lake_query_know_the_same_metrics() -> None:
 
 
 def test_an_unknown_metric_is_refused_with_its_place(tmp_path: Path) -> None:
-    text = default_catalogue_path().read_text().replace(
-        "{metric: complaint_rate, below: 0.001}", "{metric: complaints, below: 0.001}", 1
+    text = (
+        default_catalogue_path()
+        .read_text()
+        .replace("{metric: complaint_rate, below: 0.001}", "{metric: complaints, below: 0.001}", 1)
     )
     edited = tmp_path / "policies.yaml"
     edited.write_text(text)

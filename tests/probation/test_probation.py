@@ -110,11 +110,14 @@ def test_meeting_the_goals_graduates_and_the_customer_is_told(
         ended = s.get(Probation, decided.probation_id)
         assert ended is not None
         assert (ended.status, ended.ended_at) == ("graduated", clock.now())
-        assert ended.result is not None and ended.result["outcome"] == "graduate"
+        assert ended.result is not None
+        assert ended.result["outcome"] == "graduate"
         notice = s.get(Notice, ended.notice_id)
-        assert notice is not None and notice.status == "sent"
+        assert notice is not None
+        assert notice.status == "sent"
         case = s.get(Case, case_id)
-        assert case is not None and case.escalations == 0
+        assert case is not None
+        assert case.escalations == 0
     timeline = _timeline(workspace, case_id)
     assert timeline[timeline.index("action.reversed") :] == [
         "action.reversed",
@@ -163,7 +166,9 @@ def test_a_breach_escalates_back_to_the_case_with_a_notice(
     assert _deliver(workspace, clock, port) == 2
     [message] = [m for m in inbox.messages if "probation goals" in str(m["Subject"])]
     assert message["Subject"] == "Action required: account AC123 missed its probation goals"
-    parts = {p.get_content_type(): str(p.get_content()) for p in message.walk() if not p.is_multipart()}
+    parts = {
+        p.get_content_type(): str(p.get_content()) for p in message.walk() if not p.is_multipart()
+    }
     text = " ".join(parts["text/plain"].split())
     assert "spam complaint rate below 0.1 %: 0.6 % (3 of 500 messages sent) (missed)" in text
     assert "What to fix:" in text
@@ -188,7 +193,8 @@ def test_a_closed_case_is_reopened_by_an_escalation(
         case = s.get(Case, result.case_id)
         assert case is not None
         assert (case.status, case.resolution, case.closed_at) == ("triage", None, None)
-        assert case.resolution_due_at is not None and case.resolution_due_at > clock.now()
+        assert case.resolution_due_at is not None
+        assert case.resolution_due_at > clock.now()
 
 
 def test_too_little_traffic_is_not_judged_and_graduates_when_time_is_up(
