@@ -114,3 +114,28 @@ def test_a_consumer_shared_by_runs_gives_each_run_its_own_count(
     runs = [workspace.ingestor(consumers=[consumer]).ingest_paths([p]) for p in (first, second)]
     assert [run.enrich_failures for run in runs] == [3, 2]
     assert consumer.stats.enrich_failures == 5
+
+
+@pytest.mark.usefixtures("broken_messages")
+def test_the_api_health_counts_failures_of_decisions(workspace: Workspace) -> None:
+    """A decision evaluated without the fields enrichment could not compute still answers; the
+    failure shows in /v1/health (and the log), not only in a counter nothing reads."""
+    from fastapi.testclient import TestClient
+
+    from abusedesk.api.app import create_app
+    from abusedesk.auth.tokens import do_create_token
+
+    value, _ = do_create_token(
+        workspace.store, workspace.clock, name="send-path", role="ingest", actor="test"
+    )
+    with TestClient(create_app(workspace)) as client:
+        before = client.get("/v1/health").json()["enrich_failures"]
+        answer = client.post(
+            "/v1/decisions",
+            content=messages(1),
+            headers={"Authorization": f"Bearer {value}"},
+        )
+        assert answer.status_code == 200, answer.text
+        health = client.get("/v1/health").json()
+    assert health["enrich_failures"] == before + 1
+    assert health["signal_write_failures"] == 0

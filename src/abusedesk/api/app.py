@@ -17,7 +17,7 @@ from abusedesk.api import errors
 from abusedesk.api.access import check_routes
 from abusedesk.api.auth import TokenCache
 from abusedesk.api.cases import router as cases_router
-from abusedesk.api.decisions import DecisionLane, Decisions, SignalWriter
+from abusedesk.api.decisions import DecisionLane, Decisions
 from abusedesk.api.decisions import router as decisions_router
 from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
@@ -30,8 +30,9 @@ from abusedesk.api.users import router as users_router
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enforcement.state import RestrictionCache
 from abusedesk.enforcement.worker import enforcement_worker
-from abusedesk.enrich import warm_up
+from abusedesk.enrich import failure_count, warm_up
 from abusedesk.logs import configure
+from abusedesk.pipeline.signal_writer import SignalWriter
 from abusedesk.probation.worker import ProbationSweep
 from abusedesk.workspace import Workspace
 
@@ -133,9 +134,18 @@ def create_app(
     ws.store  # noqa: B018 - migrate before the first request, not during it
     ws.desk  # noqa: B018 - a bad queue file fails at start, not on the first case
 
-    @app.get("/v1/health", summary="Liveness and version")
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/v1/health", summary="Liveness, version and failure counts since start")
+    def health() -> dict[str, str | int]:
+        """Public (a load balancer asks it): no data, only counts. `enrich_failures` are events
+        enrichment failed on in this process (each was still evaluated, without the fields it
+        could not compute; the log names them); `signal_write_failures` are batches of
+        decision signals the background writer could not store (the log has the error)."""
+        return {
+            "status": "ok",
+            "version": __version__,
+            "enrich_failures": failure_count(),
+            "signal_write_failures": writer.failed_flushes,
+        }
 
     app.include_router(events_router)
     app.include_router(decisions_router)

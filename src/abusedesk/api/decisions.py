@@ -20,8 +20,6 @@ request reaches the framework (e.g. the app mounted under a prefix).
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final
 
@@ -35,12 +33,12 @@ from abusedesk.api.events import read_body
 from abusedesk.api.offloop import OffLoopEvaluator
 from abusedesk.auth import roles
 from abusedesk.auth.tokens import Principal
-from abusedesk.detection.engine import DetectionEngine, Verdict
+from abusedesk.detection.engine import DetectionEngine
 from abusedesk.enforcement.state import RestrictionCache, honour
 from abusedesk.errors import AbusedeskError, FormatError, InputError, LimitError
 from abusedesk.events.decode import decode_line
 from abusedesk.events.schema import Event, EventInvalid, validate_event
-from abusedesk.pipeline.signals import DetectionConsumer
+from abusedesk.pipeline.signal_writer import SignalWriter
 from abusedesk.workspace import Workspace
 
 PATH: Final = "/v1/decisions"
@@ -56,49 +54,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("abusedesk.api.decisions")
 router = APIRouter()
-
-
-class SignalWriter:
-    """Writes decision signals off the request path: a queue and one thread."""
-
-    def __init__(self, consumer: DetectionConsumer, *, flush_every_s: float = 0.5) -> None:
-        self.consumer = consumer
-        self.flush_every_s = flush_every_s
-        self._queue: queue.SimpleQueue[Verdict | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="signal-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, verdict: Verdict) -> None:
-        if verdict.matched:
-            self._queue.put(verdict)
-
-    def _run(self) -> None:
-        running = True
-        while running:
-            try:
-                item = self._queue.get(timeout=self.flush_every_s)
-            except queue.Empty:
-                item = None
-                if self.consumer.pending:
-                    self._flush()
-                continue
-            if item is None:
-                running = False
-            else:
-                self.consumer.collect(item)
-                if self.consumer.pending >= 500:
-                    self._flush()
-        self._flush()
-
-    def _flush(self) -> None:
-        try:
-            self.consumer.flush()
-        except Exception:  # a failed write must not kill the writer; the log has it
-            log.exception("writing decision signals failed")
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
 
 
 def read_event(body: bytes) -> Event:
