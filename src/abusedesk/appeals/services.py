@@ -178,19 +178,19 @@ def do_decide_appeal(
             appeal.reversal_id = int(reversal.action["id"])
             session.flush()
             fills = {"reason_text": reason}
-            goals = enf.catalogue.policies.get(action.policy or "")
+            entry = enf.catalogue.policies.get(action.policy or "")
             if (
                 probation
-                and goals is not None
-                and goals.probation_goals
+                and entry is not None
+                and entry.probation_goals
                 and action.case_id is not None
-                and active_of(session, action.account_id, goals.id) is None
+                and active_of(session, action.account_id, entry.id) is None
             ):
                 started = start_probation(
                     session,
                     enf,
                     account_id=action.account_id,
-                    policy=goals.id,
+                    policy=entry.id,
                     case_id=action.case_id,
                     actor=actor,
                     reason=f"appeal {appeal_id} overturned: {reason}",
