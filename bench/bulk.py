@@ -7,7 +7,10 @@ ABUSEDESK_OUTBOX_CONCURRENCY deliveries in flight. The receiver verifies every s
 counts deliveries by id; the run meets its target when the whole takes under 60 s and every
 webhook arrived exactly once.
 
-    python bench/bulk.py [--accounts 10000]
+    python bench/bulk.py [--accounts 10000] [--database sqlite|postgresql]
+
+With `--database postgresql` the run uses a fresh database made on the server of `--pg-url`
+(an admin URL; default the local server with trust auth) and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ import multiprocessing
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from abusedesk.enforcement.bulk import do_approve_bulk, do_plan_bulk, do_run_bulk
 from abusedesk.enforcement.receiver import WebhookReceiver
@@ -37,17 +44,46 @@ def _serve(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
         time.sleep(3600)
 
 
+@contextmanager
+def _database(kind: str, pg_url: str, home: Path) -> Iterator[str]:
+    """The URL of an empty database of the kind asked for; a PostgreSQL one is dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{home / 'bench.db'}"
+        return
+    name = f"abusedesk_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="admin URL of the PostgreSQL server (--database postgresql)",
+    )
     args = parser.parse_args()
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(target=_serve, args=(queue,), daemon=True)
     server.start()
     url = queue.get(timeout=30)
     stats_url = url.rsplit("/", 2)[0] + "/stats"
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), webhook_url=url, webhook_secret=SECRET)
+    with (
+        tempfile.TemporaryDirectory() as home,
+        _database(args.database, args.pg_url, Path(home)) as database_url,
+    ):
+        settings = Settings(
+            home=Path(home), database_url=database_url, webhook_url=url, webhook_secret=SECRET
+        )
         with Workspace(settings) as ws:
             enf = ws.enforcement()
             accounts = [f"AC{i:06d}" for i in range(args.accounts)]
@@ -95,7 +131,7 @@ def main() -> None:
         "exactly_once": exactly_once,
         "target_s": 60,
         "met": exactly_once and total < 60,
-        "database": "sqlite",
+        "database": args.database,
     }
     sys.stdout.write(json.dumps(line) + "\n")
 

@@ -220,6 +220,13 @@ class Settings(BaseSettings):
         description="How often the worker inside `abusedesk serve` looks for due deliveries and "
         "for temporary actions to lift.",
     )
+    probation_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the worker inside `abusedesk serve` measures accounts on "
+        "probation on the lake and graduates or escalates those whose outcome is decided "
+        "(`abusedesk probation run` does one sweep by hand).",
+    )
     enforcement_cache_s: float = Field(
         default=2.0,
         gt=0,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from abusedesk.notices.render import NoticeRenderer
     from abusedesk.pipeline.signals import DetectionConsumer
     from abusedesk.policies.catalogue import Catalogue
+    from abusedesk.probation.services import SweepResult
 
 
 class Workspace:
@@ -178,6 +179,15 @@ class Workspace:
         from abusedesk.notices.render import NoticeRenderer
 
         return NoticeRenderer(self.settings.notice_templates_path)
+
+    def run_probations(self, actor: str = "system:probation") -> list[SweepResult]:
+        """One probation sweep: measure on the lake, graduate or escalate (probation/)."""
+        from abusedesk.probation.services import do_run_probations
+
+        with self.lake_reader() as reader:
+            return do_run_probations(
+                self.enforcement(), self.notice_renderer(), self.desk, reader, actor=actor
+            )
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
         return LakeReader(self.lake_dir, locked=locked)

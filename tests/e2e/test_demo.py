@@ -36,6 +36,7 @@ def test_demo_finds_every_scenario_and_leaves_outliers_alone(
     assert "enforcement (dry run)" in result.output
     assert "would suspend account" in result.output
     assert "Subject: Action required: account suspended on account" in result.output
+    assert "an analyst fills these before it can be sent: threshold" in result.output
 
     home = tmp_path / "home" / "demo"
     with Workspace(Settings(home=home)) as ws:

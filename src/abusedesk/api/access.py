@@ -71,6 +71,10 @@ ROUTE_PERMISSIONS: Final[dict[str, str | None]] = {
     "POST /v1/actions/{action_id}/appeals": roles.CASES_WRITE,
     "POST /v1/appeals/{appeal_id}/decide": roles.ACTIONS_REVERSE,
     "GET /v1/appeals": roles.CASES_READ,
+    "POST /v1/accounts/{account_id}/probation": roles.ACTIONS_WRITE,
+    "GET /v1/probations": roles.CASES_READ,
+    "GET /v1/probations/{probation_id}": roles.CASES_READ,
+    "POST /v1/probations/run": roles.ACTIONS_WRITE,
 }
 
 

@@ -23,6 +23,7 @@ from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
 from abusedesk.api.investigate import router as investigate_router
 from abusedesk.api.notices_bulk import router as notices_bulk_router
+from abusedesk.api.probation import router as probation_router
 from abusedesk.api.queues import router as queues_router
 from abusedesk.api.reports import router as reports_router
 from abusedesk.api.users import router as users_router
@@ -32,6 +33,7 @@ from abusedesk.enforcement.worker import enforcement_worker
 from abusedesk.enrich import failure_count, warm_up
 from abusedesk.logs import configure
 from abusedesk.pipeline.signal_writer import SignalWriter
+from abusedesk.probation.worker import ProbationSweep
 from abusedesk.workspace import Workspace
 
 
@@ -83,7 +85,12 @@ def create_app(
     writer = SignalWriter(ws.detection_consumer(detection))
     restrictions = RestrictionCache(ws.store, every_s=ws.settings.enforcement_cache_s)
     loop = (
-        enforcement_worker(ws.enforcement, ws.outbox, every_s=ws.settings.outbox_interval_s)
+        enforcement_worker(
+            ws.enforcement,
+            ws.outbox,
+            every_s=ws.settings.outbox_interval_s,
+            sweeps=[ProbationSweep(ws.run_probations, every_s=ws.settings.probation_interval_s)],
+        )
         if worker
         else None
     )
@@ -149,6 +156,7 @@ def create_app(
     app.include_router(users_router)
     app.include_router(enforcement_router)
     app.include_router(notices_bulk_router)
+    app.include_router(probation_router)
     check_routes(app)
     app.lane = DecisionLane(decisions)
     return app

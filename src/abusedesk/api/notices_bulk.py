@@ -198,6 +198,11 @@ class DecideBody(BaseModel):
     decision: str = Field(description="uphold or overturn")
     reason: str = Field(min_length=1)
     channel: str = "email"
+    probation: bool = Field(
+        default=True,
+        description="On overturn, put the account on probation with its policy's goals "
+        "(when it names any and the action was on a case).",
+    )
 
 
 @router.post(
@@ -238,6 +243,7 @@ def decide_appeal(
         actor=principal.name,
         reason=body.reason,
         channel=body.channel,
+        probation=body.probation,
     )
     request.app.state.restrictions.invalidate()
     return JSONBody(appeal.to_json())

@@ -3,6 +3,10 @@
 Someone other than the person who took the action decides. Overturning reverses the action and
 queues the reinstatement notice in the same transaction; upholding keeps the action. Either way
 the appeal case is closed with the outcome and both cases' timelines say so.
+
+An overturn also puts the account on probation (probation/) when the action's policy names
+probation goals and the action was taken on a case, unless the decider says not to: the
+reinstatement notice then tells the customer what is measured and until when.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from abusedesk.enforcement.services import Enforcement, reverse
 from abusedesk.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from abusedesk.notices.render import NoticeRenderer
 from abusedesk.notices.services import queue_notice
+from abusedesk.probation.notices import probation_summary
+from abusedesk.probation.services import active_of, start_probation
 from abusedesk.storage.audit import write_audit
 from abusedesk.storage.models import Action, Appeal
 
@@ -40,12 +46,15 @@ class AppealView:
     decided_by: str | None
     reversal_id: int | None
     notice_id: int | None = None
+    probation_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "opened_at": self.opened_at.isoformat()}
 
 
-def _view(appeal: Appeal, notice_id: int | None = None) -> AppealView:
+def _view(
+    appeal: Appeal, notice_id: int | None = None, probation_id: int | None = None
+) -> AppealView:
     return AppealView(
         appeal.id,
         appeal.action_id,
@@ -57,6 +66,7 @@ def _view(appeal: Appeal, notice_id: int | None = None) -> AppealView:
         appeal.decided_by,
         appeal.reversal_id,
         notice_id,
+        probation_id,
     )
 
 
@@ -139,6 +149,7 @@ def do_decide_appeal(
     actor: str,
     reason: str,
     channel: str = "email",
+    probation: bool = True,
 ) -> AppealView:
     if decision not in DECISIONS:
         raise InputError(f"decision must be one of {', '.join(DECISIONS)}")
@@ -155,7 +166,7 @@ def do_decide_appeal(
             raise ForbiddenError(
                 f"{actor} took action {action.id}; someone else decides its appeal"
             )
-        notice_id = None
+        notice_id = probation_id = None
         if decision == "overturn":
             reversal = reverse(
                 session,
@@ -166,6 +177,29 @@ def do_decide_appeal(
             )
             appeal.reversal_id = int(reversal.action["id"])
             session.flush()
+            fills = {"reason_text": reason}
+            entry = enf.catalogue.policies.get(action.policy or "")
+            if (
+                probation
+                and entry is not None
+                and entry.probation_goals
+                and action.case_id is not None
+                and active_of(session, action.account_id, entry.id) is None
+            ):
+                started = start_probation(
+                    session,
+                    enf,
+                    account_id=action.account_id,
+                    policy=entry.id,
+                    case_id=action.case_id,
+                    actor=actor,
+                    reason=f"appeal {appeal_id} overturned: {reason}",
+                    action_id=action.id,
+                    appeal_id=appeal_id,
+                    channel=channel,
+                )
+                probation_id = started.id
+                fills["probation_text"] = probation_summary(started)
             notice = queue_notice(
                 session,
                 enf,
@@ -173,14 +207,19 @@ def do_decide_appeal(
                 action_id=appeal.reversal_id,
                 actor=actor,
                 channel=channel,
-                fills={"reason_text": reason},
+                fills=fills,
             )
             notice_id = int(notice["id"])
         appeal.status = "overturned" if decision == "overturn" else "upheld"
         appeal.decided_at = now
         appeal.decided_by = actor
         appeal.decision_reason = reason
-        body = {"appeal_id": appeal_id, "decision": appeal.status, "reason": reason}
+        body = {
+            "appeal_id": appeal_id,
+            "decision": appeal.status,
+            "reason": reason,
+            "probation_id": probation_id,
+        }
         add_timeline(
             session, appeal.case_id, kind="appeal.decided", actor=actor, body=body, now=now
         )
@@ -200,7 +239,7 @@ def do_decide_appeal(
             before={"status": "open"},
             after=body,
         )
-        return _view(appeal, notice_id)
+        return _view(appeal, notice_id, probation_id)
 
 
 def list_appeals(enf: Enforcement, *, status: str | None = None) -> list[AppealView]:

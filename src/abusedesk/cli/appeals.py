@@ -71,8 +71,12 @@ def decide_cmd(
     reason: str = typer.Option(..., "--reason", help="Why; told to the customer on overturn."),
     actor: str = typer.Option(..., "--as", help="Who decides (not who took the action)."),
     channel: str = typer.Option("email", "--channel", help="Reinstatement notice: email, zendesk."),
+    probation: bool = typer.Option(
+        True, "--probation/--no-probation", help="On overturn, probation with the policy's goals."
+    ),
 ) -> None:
-    """Uphold or overturn; overturning reverses the action and sends the reinstatement notice."""
+    """Uphold or overturn; overturning reverses the action, sends the reinstatement notice and
+    (when the policy names goals and the action was on a case) starts a probation."""
     with workspace() as ws:
         appeal = do_decide_appeal(
             ws.enforcement(),
@@ -82,6 +86,8 @@ def decide_cmd(
             actor=actor,
             reason=reason,
             channel=channel,
+            probation=probation,
         )
     extra = f"; reinstatement notice {appeal.notice_id} queued" if appeal.notice_id else ""
+    extra += f"; probation {appeal.probation_id} started" if appeal.probation_id else ""
     out.print(f"appeal {appeal.id} {appeal.status}{extra}")

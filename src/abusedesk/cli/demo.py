@@ -124,6 +124,13 @@ def _enforce_dry_run(ws: Workspace, limit: int = 10) -> None:
         out.print(f"\n[bold]notice to {first.request.account_id}[/] (preview)")
         out.print(f"Subject: {first.notice.subject}\n", markup=False)
         out.print(first.notice.text, markup=False)
+        if first.notice.missing:
+            out.print(
+                "an analyst fills these before it can be sent: "
+                + ", ".join(first.notice.missing)
+                + " (abusedesk notices send N --set name=value)",
+                markup=False,
+            )
 
 
 def _labels(by_label: dict[str, int]) -> str:

@@ -22,6 +22,7 @@ from abusedesk.cli import model as model_cmd
 from abusedesk.cli import notices as notices_cmd
 from abusedesk.cli import outbox as outbox_cmd
 from abusedesk.cli import policies as policies_cmd
+from abusedesk.cli import probation as probation_cmd
 from abusedesk.cli import queues as queues_cmd
 from abusedesk.cli import rules as rules_cmd
 from abusedesk.cli import serve as serve_cmd
@@ -59,6 +60,7 @@ app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(bulk_cmd.app, name="bulk")
 app.add_typer(notices_cmd.app, name="notices")
 app.add_typer(appeals_cmd.app, name="appeals")
+app.add_typer(probation_cmd.app, name="probation")
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(campaigns_cmd.app, name="campaigns")
 

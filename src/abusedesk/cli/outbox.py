@@ -8,6 +8,7 @@ from abusedesk.cli.context import workspace
 from abusedesk.cli.output import handles_errors, out, print_rows
 from abusedesk.enforcement.outbox import delivery_log, do_retry_delivery, list_outbox
 from abusedesk.enforcement.worker import enforcement_round, enforcement_worker
+from abusedesk.probation.worker import ProbationSweep
 
 app = typer.Typer(
     help="The outbox: webhooks and notices, retried until delivered or dead.", no_args_is_help=True
@@ -71,7 +72,8 @@ def retry_cmd(
 def run_cmd(
     once: bool = typer.Option(False, "--once", help="One round, then exit."),
 ) -> None:
-    """Lift expired actions and deliver what is due, every ABUSEDESK_OUTBOX_INTERVAL_S."""
+    """Lift expired actions and deliver what is due, every ABUSEDESK_OUTBOX_INTERVAL_S; the
+    probation sweep too, every ABUSEDESK_PROBATION_INTERVAL_S (not with --once)."""
     with workspace() as ws:
         if once:
             expired, stats = enforcement_round(ws.enforcement, ws.outbox)
@@ -81,7 +83,10 @@ def run_cmd(
             )
             return
         worker = enforcement_worker(
-            ws.enforcement, ws.outbox, every_s=ws.settings.outbox_interval_s
+            ws.enforcement,
+            ws.outbox,
+            every_s=ws.settings.outbox_interval_s,
+            sweeps=[ProbationSweep(ws.run_probations, every_s=ws.settings.probation_interval_s)],
         )
         out.print("outbox worker running; Ctrl-C stops it")
         worker.run_forever()

@@ -4,7 +4,7 @@ outbox. `abusedesk serve` runs it in a thread; `abusedesk outbox run` runs it in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from abusedesk.enforcement.delivery import DeliveryStats, Outbox, Worker
 from abusedesk.enforcement.services import Enforcement, do_expire_actions
@@ -13,11 +13,19 @@ log = logging.getLogger("abusedesk.enforcement")
 
 
 def enforcement_round(
-    make_enforcement: Callable[[], Enforcement], make_outbox: Callable[[], Outbox]
+    make_enforcement: Callable[[], Enforcement],
+    make_outbox: Callable[[], Outbox],
+    sweeps: Sequence[Callable[[], object]] = (),
 ) -> tuple[list[int], DeliveryStats]:
-    """One round: expire, then drain what is due. The outbox is built per round so a channel's
-    connections do not outlive it."""
+    """One round: expire, run the other sweeps (probation, from the layer above), then drain
+    what is due, so a notice a sweep queued goes out in the same round. The outbox is built per
+    round so a channel's connections do not outlive it."""
     expired = do_expire_actions(make_enforcement())
+    for sweep in sweeps:
+        try:
+            sweep()
+        except Exception:  # one failing sweep must not stop deliveries; the log has it
+            log.exception("enforcement sweep failed")
     outbox = make_outbox()
     try:
         stats = outbox.drain()
@@ -40,5 +48,6 @@ def enforcement_worker(
     make_outbox: Callable[[], Outbox],
     *,
     every_s: float,
+    sweeps: Sequence[Callable[[], object]] = (),
 ) -> Worker:
-    return Worker(lambda: enforcement_round(make_enforcement, make_outbox), every_s=every_s)
+    return Worker(lambda: enforcement_round(make_enforcement, make_outbox, sweeps), every_s=every_s)

@@ -220,7 +220,6 @@ def queue_notice(
     """do_send_notice inside a given session (an overturned appeal sends one with its reversal)."""
     if channel not in CHANNELS:
         raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
-    now = enf.clock.now()
     draft = draft_in_session(
         session,
         enf,
@@ -238,16 +237,55 @@ def queue_notice(
     to = recipient or draft.email
     if not to:
         raise InputError(f"account {draft.account_id} has no email; give a recipient")
-    notice = Notice(
+    return record_notice(
+        session,
+        enf,
         account_id=draft.account_id,
         case_id=draft.case_id,
         action_id=action_id,
+        rendered=draft.rendered,
+        tags=[f"policy_{draft.policy}", f"action_{draft.kind}"],
+        external_id=f"enf-{action_id}",
         channel=channel,
-        template=draft.rendered.template,
         recipient=to,
-        subject=draft.rendered.subject,
-        body=draft.rendered.text,
-        html=draft.rendered.html,
+        actor=actor,
+    )
+
+
+def record_notice(
+    session: Session,
+    enf: Enforcement,
+    *,
+    account_id: str,
+    case_id: int | None,
+    action_id: int | None,
+    rendered: Rendered,
+    tags: Sequence[str],
+    external_id: str,
+    channel: str,
+    recipient: str,
+    actor: str,
+) -> dict[str, Any]:
+    """Store a rendered notice and queue its delivery, with its timeline entry and audit row,
+    in the caller's transaction. Notices that follow no action (probation/) come in here."""
+    if channel not in CHANNELS:
+        raise InputError(f"channel must be one of {', '.join(CHANNELS)}")
+    if rendered.missing:
+        raise ConflictError(
+            "fill these placeholders before sending: " + ", ".join(rendered.missing),
+            details={"missing": rendered.missing},
+        )
+    now = enf.clock.now()
+    notice = Notice(
+        account_id=account_id,
+        case_id=case_id,
+        action_id=action_id,
+        channel=channel,
+        template=rendered.template,
+        recipient=recipient,
+        subject=rendered.subject,
+        body=rendered.text,
+        html=rendered.html,
         status="queued",
         created_at=now,
         created_by=actor,
@@ -259,16 +297,16 @@ def queue_notice(
         session,
         delivery_id=delivery_id,
         channel=channel,
-        destination=to,
+        destination=recipient,
         payload={
             "delivery_id": delivery_id,
             "notice_id": notice.id,
-            "to": to,
+            "to": recipient,
             "subject": notice.subject,
             "text": notice.body,
             "html": notice.html,
-            "external_id": f"enf-{action_id}-notice-{notice.id}",
-            "tags": ["ts_enforcement", f"policy_{draft.policy}", f"action_{draft.kind}"],
+            "external_id": f"{external_id}-notice-{notice.id}",
+            "tags": ["ts_enforcement", *tags],
         },
         now=now,
         notice_id=notice.id,
@@ -281,8 +319,8 @@ def queue_notice(
         "subject": notice.subject,
         "template": notice.template,
     }
-    if draft.case_id is not None:
-        add_timeline(session, draft.case_id, kind="notice.queued", actor=actor, body=body, now=now)
+    if case_id is not None:
+        add_timeline(session, case_id, kind="notice.queued", actor=actor, body=body, now=now)
     write_audit(
         session,
         enf.clock,
@@ -290,6 +328,6 @@ def queue_notice(
         action="notice.send",
         object_type="notice",
         object_id=str(notice.id),
-        after={**body, "recipient": to},
+        after={**body, "recipient": recipient},
     )
-    return {**body, "id": notice.id, "recipient": to, "status": "queued"}
+    return {**body, "id": notice.id, "recipient": recipient, "status": "queued"}

@@ -22,6 +22,9 @@ from abusedesk.errors import FormatError, NotFoundError
 # The kinds a ladder may propose; block and reinstate are taken by hand, never proposed.
 LADDER_KINDS = ("warn", "throttle", "pause", "require_verification", "suspend", "terminate")
 SEVERITIES = ("low", "medium", "high", "critical")
+# The metrics a probation goal may name; each is defined once, over the lake, in
+# probation/metrics.py (a test keeps the two lists equal).
+GOAL_METRICS = ("complaint_rate", "bounce_rate", "opt_out_rate", "sms_error_rate")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 
 
@@ -75,6 +78,8 @@ class Policy:
     strike_ttl: timedelta
     probation_days: int = 14
     probation_goals: tuple[Goal, ...] = field(default_factory=tuple)
+    # A goal is judged only once its denominator (sends, deliveries) reaches this volume.
+    probation_min_volume: int = 100
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +94,7 @@ class Policy:
             "ladder": [s.describe() for s in self.ladder],
             "probation": {
                 "days": self.probation_days,
+                "min_volume": self.probation_min_volume,
                 "goals": [{"metric": g.metric, "below": g.below} for g in self.probation_goals],
             },
         }
@@ -178,9 +184,17 @@ def _policy(item: Any, where: str) -> Policy:
         raise FormatError(f"{where}: 'ladder' must list at least one step")
     ladder = tuple(_step(s, f"{where}: ladder[{i}]") for i, s in enumerate(ladder_raw))
     probation = item.get("probation") or {}
+    if not isinstance(probation, dict):
+        raise FormatError(f"{where}: 'probation' is a mapping with days and goals")
     goals = tuple(
-        Goal(str(g["metric"]), float(g["below"])) for g in probation.get("goals", []) or []
+        _goal(g, f"{where}: probation.goals[{i}]")
+        for i, g in enumerate(probation.get("goals", []) or [])
     )
+    days, min_volume = probation.get("days", 14), probation.get("min_volume", 100)
+    if not isinstance(days, int) or days <= 0:
+        raise FormatError(f"{where}: probation.days must be a positive whole number")
+    if not isinstance(min_volume, int) or min_volume < 0:
+        raise FormatError(f"{where}: probation.min_volume must be a whole number >= 0")
     return Policy(
         id=policy_id,
         title=_text(item, "title", where),
@@ -191,6 +205,18 @@ def _policy(item: Any, where: str) -> Policy:
         severity=severity,
         ladder=ladder,
         strike_ttl=parse_duration(str(item.get("strike_ttl", "90d"))),
-        probation_days=int(probation.get("days", 14)),
+        probation_days=days,
         probation_goals=goals,
+        probation_min_volume=min_volume,
     )
+
+
+def _goal(raw: Any, where: str) -> Goal:
+    if not isinstance(raw, dict):
+        raise FormatError(f"{where}: a goal is a mapping {{metric, below}}")
+    metric, below = raw.get("metric"), raw.get("below")
+    if metric not in GOAL_METRICS:
+        raise FormatError(f"{where}: metric {metric!r} is not one of {', '.join(GOAL_METRICS)}")
+    if not isinstance(below, int | float) or isinstance(below, bool) or not 0 < below <= 1:
+        raise FormatError(f"{where}: below must be a rate between 0 and 1, e.g. 0.02 for 2 %")
+    return Goal(str(metric), float(below))

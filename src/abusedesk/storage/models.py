@@ -453,6 +453,46 @@ class Appeal(Base):
     reversal_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class Probation(Base):
+    """An account on probation under a policy: goals measured on the lake until `ends_at`
+    (probation/). status: active, graduated (goals met), escalated (back to its case)."""
+
+    __tablename__ = "probations"
+    __table_args__ = (
+        # One active probation per account and policy (probation/services.py relies on it).
+        Index(
+            "ux_probations_active",
+            "account_id",
+            "policy",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_probations_status_ends_at", "status", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    policy: Mapped[str] = mapped_column(String(128))
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"))
+    # The action the probation follows (the one an overturned appeal reversed, or named by hand).
+    action_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("actions.id"))
+    appeal_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("appeals.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    goals: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{metric, below}]
+    min_volume: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))  # the notice channel: email, zendesk
+    recipient: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(_tz())
+    ends_at: Mapped[datetime] = mapped_column(_tz())
+    ended_at: Mapped[datetime | None] = mapped_column(_tz())
+    # The measurements the outcome was decided on.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notice_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class Report(Base):
     """An abuse report from outside, as received (reports are also events in the lake)."""
 
