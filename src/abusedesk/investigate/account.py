@@ -157,6 +157,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
+    traffic = lake.traffic(account_id, window, codes=20, prefixes=PREFIX_LIMIT)
     daily = []
     totals = Counter[str]()
     for (
@@ -169,7 +170,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
         errors,
         complaints,
         opt_outs,
-    ) in lake.daily_traffic(account_id, window):
+    ) in traffic.daily:
         row = {
             "day": day.isoformat(),
             "messages": sent,
@@ -186,7 +187,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
     sums = dict(totals)
     countries = Counter[str]()
     prefixes: list[dict[str, Any]] = []
-    for prefix, example, n in lake.destination_prefixes(account_id, window, PREFIX_LIMIT):
+    for prefix, example, n in traffic.prefixes:
         country = classify_number(example).country or "unknown"
         countries[country] += n
         if len(prefixes) < 20:
@@ -195,9 +196,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
         "window": {"first_day": window.first.isoformat(), "last_day": window.last.isoformat()},
         "totals": sums | _rates(sums),
         "daily": daily,
-        "error_codes": [
-            {"code": c, "count": n} for c, n in lake.error_codes(account_id, window, 20)
-        ],
+        "error_codes": [{"code": c, "count": n} for c, n in traffic.error_codes],
         "destination_countries": [
             {"country": c, "messages": n} for c, n in countries.most_common(20)
         ],
