@@ -36,6 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlalchemy import create_engine, func, insert, select, text
 
 from abusedesk.cases.assignment import do_claim_next_case
@@ -342,7 +343,10 @@ def main() -> None:
         out |= {
             "days": args.days,
             "scale": args.scale,
-            "events": info.get("accepted"),
+            # Rows in the lake (Parquet footers): what the reads run against, also when an
+            # ingest was resumed (its `accepted` counts only the events it added).
+            "events": sum(pq.ParquetFile(p).metadata.num_rows for p in lake_files),
+            "accepted": info.get("accepted"),
             "first": args.first,
             "lake_files": len(lake_files),
             "lake_mb": round(sum(p.stat().st_size for p in lake_files) / 1e6),
