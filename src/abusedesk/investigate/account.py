@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -215,6 +216,13 @@ def _rates(row: dict[str, Any]) -> dict[str, float | None]:
         "complaint_rate": _rate(int(row.get("complaints", 0)), sent),
         "opt_out_rate": _rate(int(row.get("opt_outs", 0)), sent),
     }
+
+
+def account_messages(
+    lake: AccountLake, account_id: str, last_seen: datetime, days: int, size: int
+) -> list[dict[str, Any]]:
+    """The account's newest messages (at most `size`) in the `days` up to its last event."""
+    return _sample(lake, account_id, days_ending(last_seen, days), size)
 
 
 def _sample(lake: AccountLake, account_id: str, window: Any, size: int) -> list[dict[str, Any]]:
