@@ -23,6 +23,7 @@ from abusedesk.storage.db import Store
 from abusedesk.storage.models import Account, AccountEntity, Action, Case, Entity, Signal
 
 HISTORY_LIMIT = 50
+ENTITY_LIMIT = 500
 PREFIX_LIMIT = 2000
 
 
@@ -38,7 +39,7 @@ def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits
         account = session.get(Account, account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r} in the registry")
-        entities = session.execute(
+        linked = session.execute(
             select(
                 Entity.kind,
                 Entity.value,
@@ -48,9 +49,13 @@ def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits
             )
             .join(AccountEntity, AccountEntity.entity_id == Entity.id)
             .where(AccountEntity.account_id == account_id)
-            .order_by(Entity.kind, AccountEntity.first_seen)
-            .limit(500)
+            # The first ENTITY_LIMIT in the registry's order (entity ids are given on first
+            # sight: sign-up data and long-shared values come first), read straight off the
+            # key; sorting all of an account's links first took 0.56 s for one with 130,000.
+            .order_by(AccountEntity.entity_id)
+            .limit(ENTITY_LIMIT)
         ).all()
+        entities = sorted(linked, key=lambda e: (e.kind, e.first_seen))
         cases = (
             session.execute(
                 select(Case)
