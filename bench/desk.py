@@ -55,7 +55,7 @@ from abusedesk.workspace import Workspace
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/abusedesk_bench_desk"
 PG_CASES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/abusedesk_bench_cases"
-COPIED = ("accounts", "entities", "account_entities", "reports")
+COPIED = ("accounts", "entities", "account_entities", "cases", "reports")  # reports name cases
 
 
 def log(message: str) -> None:
@@ -128,6 +128,7 @@ def copy_to_postgresql(cache: Path, url: str, info: dict[str, Any]) -> None:
                 dst.execute(insert(table), [dict(r._mapping) for r in rows])
     with target.begin() as dst:
         dst.execute(text("SELECT setval('entities_id_seq', (SELECT max(id) FROM entities))"))
+        dst.execute(text("SELECT setval('cases_id_seq', greatest(1, (SELECT max(id) FROM cases)))"))
         dst.execute(text("ANALYZE"))
     info |= {"pg_url": url, "pg_copy_s": round(time.perf_counter() - started, 1)}
     (cache / "build.json").write_text(json.dumps(info))
