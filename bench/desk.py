@@ -1,4 +1,5 @@
-"""Investigation latency: account 360, entity pivot and linked accounts on a large lake.
+"""Desk latency: account 360, entity pivot and linked accounts on a large lake; the queue page
+and claim-next with 100,000 open cases.
 
 Prints one JSON line. The lake is built once and kept under a cache folder reused across runs
 (`--cache`, default ~/.cache/abusedesk-bench): the simulator writes DAYS at SCALE, ingest takes
@@ -6,13 +7,20 @@ it in without detection into a SQLite workspace, and for PostgreSQL the registry
 copied into a database of their own (the lake is shared). How long each step took is kept in
 `build.json` there and printed with the figures.
 
-    .venv/bin/python bench/desk.py                        # days 7, scale 36: ~20 M events
+    .venv/bin/python bench/desk.py                        # days 7, scale 38: 20.6 M events
     .venv/bin/python bench/desk.py --days 3 --scale 3     # a small lake, minutes to build
     .venv/bin/python bench/desk.py --backends sqlite
 
 Latencies are per call, in ms, after one warm-up pass over the same inputs (the lake's files in
 the page cache, as on a server that has been up a while); each account and entity is asked
 `--repeat` times.
+
+Case work (`--cases`, default 100,000): a database of its own per backend (`cases.db` in the
+cache folder; the PostgreSQL database `abusedesk_bench_cases`), made afresh on every run with that
+many open cases spread over the shipped queues, priorities and due times (a fifth assigned). The
+queue page is the first page of 50 and the page after it of each queue's open cases, most urgent
+first (`GET /v1/cases?queue=Q&status=open`); claim-next is `--claims` claims from the queues an
+analyst may work, each one transaction with its timeline entry and audit row.
 """
 
 from __future__ import annotations
@@ -24,22 +32,30 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlalchemy import create_engine, func, insert, select, text
 
+from abusedesk.cases.assignment import do_claim_next_case
+from abusedesk.cases.desk import default_desk
+from abusedesk.cases.read import page_cases
+from abusedesk.cases.sla import clocks
+from abusedesk.clock import SystemClock
 from abusedesk.investigate.account import Limits, account_360
 from abusedesk.investigate.linked import linked_accounts
 from abusedesk.investigate.pivot import entity_pivot
 from abusedesk.settings import Settings
 from abusedesk.sim.generator import generate
 from abusedesk.storage import db
-from abusedesk.storage.models import Account, Base, Entity
+from abusedesk.storage.models import Account, Base, Case, Entity
 from abusedesk.workspace import Workspace
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/abusedesk_bench_desk"
-COPIED = ("accounts", "entities", "account_entities", "reports")
+PG_CASES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/abusedesk_bench_cases"
+COPIED = ("accounts", "entities", "account_entities", "cases", "reports")  # reports name cases
 
 
 def log(message: str) -> None:
@@ -112,6 +128,7 @@ def copy_to_postgresql(cache: Path, url: str, info: dict[str, Any]) -> None:
                 dst.execute(insert(table), [dict(r._mapping) for r in rows])
     with target.begin() as dst:
         dst.execute(text("SELECT setval('entities_id_seq', (SELECT max(id) FROM entities))"))
+        dst.execute(text("SELECT setval('cases_id_seq', greatest(1, (SELECT max(id) FROM cases)))"))
         dst.execute(text("ANALYZE"))
     info |= {"pg_url": url, "pg_copy_s": round(time.perf_counter() - started, 1)}
     (cache / "build.json").write_text(json.dumps(info))
@@ -150,7 +167,7 @@ def pick(ws: Workspace, n: int, seed: int) -> tuple[list[str], list[tuple[str, s
     return accounts, entities
 
 
-def timed(calls: list[Callable[[], Any]], repeat: int) -> dict[str, float]:
+def timed(calls: list[Callable[[], Any]], repeat: int) -> dict[str, Any]:
     for call in calls:  # warm-up: file cache, DuckDB metadata
         call()
     samples = []
@@ -159,6 +176,10 @@ def timed(calls: list[Callable[[], Any]], repeat: int) -> dict[str, float]:
             started = time.perf_counter()
             call()
             samples.append((time.perf_counter() - started) * 1000)
+    return summarise(samples)
+
+
+def summarise(samples: list[float]) -> dict[str, Any]:
     cuts = statistics.quantiles(samples, n=100)
     return {
         "n": len(samples),
@@ -201,44 +222,165 @@ def measure(ws: Workspace, n: int, repeat: int, seed: int) -> dict[str, Any]:
     }
 
 
+def fresh_database(url: str) -> None:
+    admin_url, name = url.rsplit("/", 1)
+    admin = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def build_cases(store: db.Store, count: int, seed: int) -> float:
+    """`count` open cases over the shipped queues, as detection and intake open them: one per
+    account and policy, clocks from the queue's SLA; seconds taken."""
+    rng = random.Random(seed)
+    desk = default_desk()
+    now = SystemClock().now()
+    started = time.perf_counter()
+    statuses = ("new",) * 6 + ("triage", "investigating", "pending_customer", "actioned")
+    with store.engine.begin() as conn:
+        rows = []
+        for i in range(count):
+            queue = desk.queues.order[i % len(desk.queues.order)]
+            priority = rng.choice(("P1", "P2", "P2", "P3", "P3", "P3", "P4", "P4"))
+            opened = now - timedelta(minutes=rng.randrange(7 * 24 * 60))
+            first_due, due = clocks(desk.queues.get(queue), priority, opened)
+            status = rng.choice(statuses)
+            rows.append(
+                {
+                    "account_id": f"BENCH{i:07d}",
+                    "policy": rng.choice(("spam", "phishing", "artificially-inflated-traffic")),
+                    "queue": queue,
+                    "priority": priority,
+                    "status": status,
+                    "title": "bench case",
+                    "rules": [],
+                    "severity": "medium",
+                    "signal_count": 1,
+                    "source": "detection",
+                    "opened_at": opened,
+                    "updated_at": opened,
+                    "first_signal_at": opened,
+                    "last_signal_at": opened,
+                    "first_response_due_at": first_due,
+                    "resolution_due_at": due,
+                    "assignee": f"analyst{i % 40}" if rng.random() < 0.2 else None,
+                    "escalations": 0,
+                }
+            )
+            if len(rows) == 10_000:
+                conn.execute(insert(Case), rows)
+                rows = []
+        if rows:
+            conn.execute(insert(Case), rows)
+        if store.dialect == "postgresql":
+            conn.execute(text("ANALYZE cases"))
+        else:
+            conn.execute(text("ANALYZE"))
+    return round(time.perf_counter() - started, 1)
+
+
+def measure_cases(store: db.Store, claims: int) -> dict[str, Any]:
+    desk = default_desk()
+    clock = SystemClock()
+    with store.sessions() as session:
+        open_cases = session.execute(
+            select(func.count()).select_from(Case).where(Case.status != "closed")
+        ).scalar_one()
+
+    def page(queue: str, cursor: str | None) -> Callable[[], Any]:
+        return lambda: page_cases(store, queue=queue, status="open", limit=50, cursor=cursor)
+
+    calls = []
+    for queue in desk.queues.order:
+        _rows, after = page_cases(store, queue=queue, status="open", limit=50)
+        calls.append(page(queue, None))
+        if after:
+            calls.append(page(queue, after))
+    pages = timed(calls, repeat=5)
+    queues = desk.queues.workable_by("analyst")
+    samples = []
+    claimed = 0
+    for i in range(claims):
+        started = time.perf_counter()
+        case_id = do_claim_next_case(store, clock, analyst=f"bench{i % 7}", queues=queues)
+        samples.append((time.perf_counter() - started) * 1000)
+        claimed += case_id is not None
+    return {
+        "open_cases": open_cases,
+        "queue_page": pages,
+        "claim_next": summarise(samples) | {"claimed": claimed},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--scale", type=float, default=36.0)
+    parser.add_argument("--scale", type=float, default=38.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "abusedesk-bench")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--parts", default="lake,cases", help="lake, cases or both.")
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--pg-cases-url", default=PG_CASES_URL)
     parser.add_argument("--sample", type=int, default=30, help="Accounts and entities asked.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--first", type=int, help="Ingest only this many of the events.")
+    parser.add_argument("--cases", type=int, default=100_000, help="Open cases for case work.")
+    parser.add_argument("--claims", type=int, default=300, help="Claim-next calls timed.")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     cache = args.cache / f"desk-d{args.days}-s{args.scale:g}-seed{args.seed}"
     cache.mkdir(parents=True, exist_ok=True)
-    info = build(cache, args.days, args.scale, args.seed, args.first)
-    if args.first is not None:
-        cache = cache / f"first{args.first}"
-    lake_files = list((cache / "home" / "lake" / "events").glob("type=*/day=*/part-*.parquet"))
-    out: dict[str, Any] = {
-        "bench": "desk",
-        "days": args.days,
-        "scale": args.scale,
-        "events": info.get("accepted"),
-        "first": args.first,
-        "lake_files": len(lake_files),
-        "lake_mb": round(sum(p.stat().st_size for p in lake_files) / 1e6),
-        "build": {k: v for k, v in info.items() if k.endswith("_s")},
-    }
+    out: dict[str, Any] = {"bench": "desk"}
+    info: dict[str, Any] = {}
+    if "lake" in parts:
+        info = build(cache, args.days, args.scale, args.seed, args.first)
+        if args.first is not None:
+            cache = cache / f"first{args.first}"
+        lake = cache / "home" / "lake" / "events"
+        lake_files = list(lake.glob("type=*/day=*/part-*.parquet"))
+        out |= {
+            "days": args.days,
+            "scale": args.scale,
+            # Rows in the lake (Parquet footers): what the reads run against, also when an
+            # ingest was resumed (its `accepted` counts only the events it added).
+            "events": sum(pq.ParquetFile(p).metadata.num_rows for p in lake_files),
+            "accepted": info.get("accepted"),
+            "first": args.first,
+            "lake_files": len(lake_files),
+            "lake_mb": round(sum(p.stat().st_size for p in lake_files) / 1e6),
+            "build": {k: v for k, v in info.items() if k.endswith("_s")},
+        }
     for backend in args.backends.split(","):
-        url = None
-        if backend == "postgresql":
-            copy_to_postgresql(cache, args.pg_url, info)
-            url = args.pg_url
-            out["build"]["pg_copy_s"] = info["pg_copy_s"]
-        log(f"measuring on {backend}")
-        ws = Workspace(Settings(home=cache / "home", database_url=url))
-        out[backend] = measure(ws, args.sample, args.repeat, args.seed)
-        ws.close()
+        result: dict[str, Any] = {}
+        if "lake" in parts:
+            url = None
+            if backend == "postgresql":
+                copy_to_postgresql(cache, args.pg_url, info)
+                url = args.pg_url
+                out["build"]["pg_copy_s"] = info["pg_copy_s"]
+            log(f"measuring the lake reads on {backend}")
+            ws = Workspace(Settings(home=cache / "home", database_url=url))
+            result |= measure(ws, args.sample, args.repeat, args.seed)
+            ws.close()
+        if "cases" in parts:
+            if backend == "postgresql":
+                cases_url = args.pg_cases_url
+                fresh_database(cases_url)
+            else:
+                cases_db = cache / "cases.db"
+                for leftover in cache.glob("cases.db*"):
+                    leftover.unlink()
+                cases_url = f"sqlite:///{cases_db}"
+            log(f"opening {args.cases} cases on {backend}")
+            store = db.Store(cases_url)
+            made = build_cases(store, args.cases, args.seed)
+            log(f"measuring case work on {backend}")
+            result |= measure_cases(store, args.claims) | {"cases_build_s": made}
+            store.close()
+        out[backend] = result
     print(json.dumps(out))
 
 

@@ -56,9 +56,7 @@ def copy(src: Path, dst: Path, sort: list[tuple[str, str]], row_group: int | Non
 
 def reads(lake: AccountLake, account: str, window: DayRange) -> None:
     """The lake reads of one account 360."""
-    lake.daily_traffic(account, window)
-    lake.error_codes(account, window, 20)
-    lake.destination_prefixes(account, window, 2000)
+    lake.traffic(account, window, codes=20, prefixes=2000)
     lake.message_sample([account], window, 20)
 
 

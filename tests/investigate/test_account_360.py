@@ -69,7 +69,7 @@ def test_a_lake_read_stops_at_its_time_limit(world: Workspace) -> None:
             lake._run(slow, {"a": "3"})
         # The connection still answers afterwards (with room for a loaded test machine).
         lake.timeout_s = 60
-        assert lake.error_codes(A, DayRange(date(2026, 3, 1), date(2026, 3, 4)), 5)
+        assert lake.traffic(A, DayRange(date(2026, 3, 1), date(2026, 3, 4)), codes=5, prefixes=5)
 
 
 def test_compacted_partitions_are_sorted_by_account(world: Workspace) -> None:

@@ -13,7 +13,10 @@ from typer.testing import CliRunner
 from abusedesk.api.app import create_app
 from abusedesk.auth.tokens import do_create_token
 from abusedesk.auth.users import do_create_user
+from abusedesk.cases.lifecycle import do_open_case
+from abusedesk.cases.read import show_case
 from abusedesk.cli.main import app as cli
+from abusedesk.investigate.account import Limits, account_360
 from abusedesk.storage.models import AuditEntry
 from abusedesk.workspace import Workspace
 
@@ -157,3 +160,34 @@ def test_users_from_the_cli(world: Workspace) -> None:
     assert again.exit_code == 1
     assert "disabled already" in again.output
     assert world.store is not None
+
+
+def test_a_case_message_sample_is_read_from_the_lake(world: Workspace, client: TestClient) -> None:
+    """`POST /v1/cases/{id}/evidence` with kind messages and no items freezes the account's
+    newest messages as the lake holds them, bounded by the desk's sample size."""
+    case_id, _ = do_open_case(
+        world.store, world.clock, world.desk, account_id=A, policy="spam", actor="t", reason="r"
+    )
+    analyst = _token(world, "ann", "analyst")
+    frozen = client.post(
+        f"/v1/cases/{case_id}/evidence", headers=analyst, json={"kind": "messages", "note": "n"}
+    )
+    assert frozen.status_code == 201, frozen.text
+    kept = frozen.json()["kept"]
+    shown = show_case(world.store, case_id)
+    sample = [e for e in shown["evidence"] if e["kind"] == "messages"]
+    assert len(sample) == 1
+    items = sample[0]["body"]["items"]
+    assert sample[0]["body"]["source"] == "lake"
+    assert 0 < len(items) == kept <= world.desk.message_sample
+    # The same messages the account 360 samples, newest first.
+    limits = Limits(days=world.settings.investigate_days, sample=world.desk.message_sample)
+    view = account_360(world.store, world.account_lake(), A, limits)
+    assert [item["id"] for item in items] == [m["id"] for m in view["messages"]]
+    assert {item["account_id"] for item in items} == {A}
+    times = [item["ts"] for item in items]
+    assert times == sorted(times, reverse=True)
+    metrics = client.post(
+        f"/v1/cases/{case_id}/evidence", headers=analyst, json={"kind": "metrics"}
+    )
+    assert metrics.status_code == 400

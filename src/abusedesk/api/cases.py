@@ -18,7 +18,7 @@ from abusedesk.cases.assignment import (
     do_release_case,
     do_snooze_case,
 )
-from abusedesk.cases.evidence import do_add_evidence
+from abusedesk.cases.evidence import do_add_evidence, do_gather_messages
 from abusedesk.cases.lifecycle import (
     do_close_case,
     do_open_case,
@@ -28,6 +28,8 @@ from abusedesk.cases.lifecycle import (
 from abusedesk.cases.merge import do_merge_cases, do_split_case
 from abusedesk.cases.notes import do_add_note
 from abusedesk.cases.read import page_cases, show_case
+from abusedesk.errors import InputError
+from abusedesk.investigate.account import account_messages
 from abusedesk.workspace import Workspace
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -95,7 +97,13 @@ class SplitBody(Reason):
 
 class EvidenceBody(BaseModel):
     kind: str = Field(..., description="messages (a sample) or metrics (a snapshot)")
-    items: list[dict[str, Any]] = Field(..., min_length=1, max_length=10_000)
+    items: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        max_length=10_000,
+        description="The items to freeze; without them a `messages` sample is read from the "
+        "lake: the account's newest messages, at most ABUSEDESK_CASE_MESSAGE_SAMPLE.",
+    )
     note: str = ""
 
 
@@ -265,11 +273,27 @@ def split_route(request: Request, p: CaseWorker, case_id: int, body: SplitBody) 
     "/{case_id}/evidence",
     summary="Freeze a message sample or metric snapshot on a case",
     description="Items beyond ABUSEDESK_CASE_MESSAGE_SAMPLE are dropped; the count kept is "
-    "returned.",
+    "returned. A `messages` sample without items is read from the lake.",
     status_code=201,
 )
 def evidence_route(request: Request, p: CaseWorker, case_id: int, body: EvidenceBody) -> JSONBody:
     ws = _ws(request)
+    if body.items is None:
+        if body.kind != "messages":
+            raise InputError("only a `messages` sample is read from the lake; give the items")
+        days = ws.settings.investigate_days
+        kept = do_gather_messages(
+            ws.store,
+            ws.clock,
+            ws.desk,
+            case_id=case_id,
+            read=lambda account, last, size: account_messages(
+                ws.account_lake(), account, last, days, size
+            ),
+            actor=p.name,
+            note=body.note,
+        )
+        return JSONBody({"case_id": case_id, "kept": kept}, status_code=201)
     kept = do_add_evidence(
         ws.store,
         ws.clock,

@@ -23,7 +23,7 @@ from abusedesk.cases.desk import Desk
 from abusedesk.cases.lifecycle import load_case, require_open
 from abusedesk.cases.sla import clocks
 from abusedesk.cases.states import CLAIMABLE_STATES
-from abusedesk.cases.timeline import iso, record_change
+from abusedesk.cases.timeline import is_person, iso, record_change, record_row_change
 from abusedesk.clock import Clock
 from abusedesk.errors import ConflictError, InputError
 from abusedesk.storage.db import Store
@@ -58,10 +58,15 @@ def do_claim_next_case(
         # Without statistics SQLite prefers the assignee index and sorts every unassigned case
         # (measured: 190 ms at 100,000 open cases); the hint keeps it on the ordered walk.
         pick = _PICK.format(hint=" INDEXED BY ix_cases_claimable")
+    # The claim, its first-action time and the queue for the timeline in one statement: no
+    # load of the case, no second UPDATE from the ORM (each round trip counts under load).
+    first_action = (
+        ", first_action_at = coalesce(first_action_at, :now)" if is_person(analyst) else ""
+    )
     statement = text(
-        f"UPDATE cases SET assignee = :analyst, claimed_at = :now, updated_at = :now, "
+        f"UPDATE cases SET assignee = :analyst, claimed_at = :now, updated_at = :now{first_action}, "
         f"status = CASE WHEN status = 'new' THEN 'triage' ELSE status END "
-        f"WHERE id = ({pick}) AND assignee IS NULL RETURNING id"
+        f"WHERE id = ({pick}) AND assignee IS NULL RETURNING id, queue"
     ).bindparams(
         bindparam("queues", expanding=True),
         bindparam("now", type_=UtcDateTime()),
@@ -73,18 +78,17 @@ def do_claim_next_case(
         ).first()
         if row is None:
             return None
-        case = load_case(session, int(row[0]))
-        record_change(
+        case_id = int(row[0])
+        record_row_change(
             session,
             clock,
-            case,
+            case_id,
             kind="claimed",
             actor=analyst,
-            reason=None,
             before={"assignee": None},
-            after={"assignee": analyst, "queue": case.queue},
+            after={"assignee": analyst, "queue": str(row[1])},
         )
-        return case.id
+        return case_id
 
 
 def _claimed(case: Case, assignee: str | None, now: datetime) -> None:

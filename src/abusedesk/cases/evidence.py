@@ -7,7 +7,7 @@ Later changes to the rule, the lake or the account never alter what the analyst 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,11 @@ from abusedesk.cases.timeline import record_change
 from abusedesk.clock import Clock
 from abusedesk.errors import InputError
 from abusedesk.storage.db import Store
-from abusedesk.storage.models import CaseEvidence, Report, Signal
+from abusedesk.storage.models import Account, CaseEvidence, Report, Signal
+
+# (account id, its last event, how many) -> its newest messages, newest first: the caller's
+# lake read (investigate/account.py `account_messages`), so cases/ does not read the lake itself.
+MessageReader = Callable[[str, datetime, int], list[dict[str, Any]]]
 
 EVIDENCE_KINDS = ("signal", "report", "messages", "metrics")
 
@@ -117,6 +121,61 @@ def do_add_evidence(
             after={"evidence_id": row.id, "kind": kind, "items": len(kept)},
         )
     return len(kept)
+
+
+def do_gather_messages(
+    store: Store,
+    clock: Clock,
+    desk: Desk,
+    *,
+    case_id: int,
+    read: MessageReader,
+    actor: str,
+    note: str = "",
+) -> int:
+    """Freeze the case account's newest messages, read from the lake now, on the case (at most
+    the desk's sample size); how many were kept. The read happens outside the transaction: a
+    lake read must not hold the database's write lock."""
+    with store.sessions() as session:
+        case = load_case(session, case_id)
+        account = session.get(Account, case.account_id)
+    if account is None:
+        raise InputError(f"account {case.account_id!r} has no events in the registry")
+    rows = read(case.account_id, account.last_seen, desk.message_sample)[: desk.message_sample]
+    if not rows:
+        raise InputError(f"no messages of {case.account_id} in the lake to sample")
+    items = [
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+        for row in rows
+    ]
+    with store.transaction() as session:
+        case = load_case(session, case_id)
+        now = clock.now()
+        row = CaseEvidence(
+            case_id=case.id,
+            kind="messages",
+            ref=None,
+            gathered_at=now,
+            gathered_by=actor,
+            body={"items": items, "offered": len(items), "note": note, "source": "lake"},
+        )
+        session.add(row)
+        session.flush()
+        record_change(
+            session,
+            clock,
+            case,
+            kind="evidence",
+            actor=actor,
+            reason=note or None,
+            after={
+                "evidence_id": row.id,
+                "kind": "messages",
+                "items": len(items),
+                "source": "lake",
+            },
+        )
+    return len(items)
 
 
 def evidence_of(session: Session, case_id: int) -> list[dict[str, Any]]:

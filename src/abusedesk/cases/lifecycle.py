@@ -2,18 +2,24 @@
 
 One open case per account and policy: `case_for` finds it or opens one, routed to a queue with
 its SLA clocks set; detection (services.do_record_signals), report intake (reports.py) and a
-person (`do_open_case`) all open cases through it. When the same account and policy fire again
-soon after a `no_violation` close, the new case links the closed one (`reopened_from_id`), so
+person (`do_open_case`) all open cases through it. The database holds the rule too (the partial
+unique index ux_cases_one_open, migration 0009): when two writers both find no open case and
+both open one, the second insert fails, and `retry_open_conflict` runs its unit of work again,
+which now finds the first writer's case and attaches to it. When the same account and policy fire
+again soon after a `no_violation` close, the new case links the closed one (`reopened_from_id`), so
 the analyst sees the earlier decision.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, ParamSpec, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from abusedesk.cases.desk import Desk
@@ -24,6 +30,34 @@ from abusedesk.clock import Clock
 from abusedesk.errors import ConflictError, InputError, NotFoundError
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import Account, Case
+
+P = ParamSpec("P")
+R = TypeVar("R")
+OPEN_CONFLICT_ATTEMPTS: Final = 3
+
+
+def is_open_case_conflict(exc: IntegrityError) -> bool:
+    """Whether the insert or reopen broke ux_cases_one_open (PostgreSQL names the index,
+    SQLite the columns)."""
+    message = str(exc.orig)
+    return "ux_cases_one_open" in message or "cases.account_id, cases.policy" in message
+
+
+def retry_open_conflict(work: Callable[P, R]) -> Callable[P, R]:
+    """Run a unit of work (one transaction) again when it lost the race to open an account
+    and policy's case: the retry's `case_for` finds the case the other writer opened."""
+
+    @functools.wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, OPEN_CONFLICT_ATTEMPTS + 1):
+            try:
+                return work(*args, **kwargs)
+            except IntegrityError as exc:
+                if attempt == OPEN_CONFLICT_ATTEMPTS or not is_open_case_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +76,13 @@ class CaseFacts:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def open_case(session: Session, desk: Desk, facts: CaseFacts, now: datetime) -> Case | None:
-    """The open case of the account and policy, or None."""
+def open_case(
+    session: Session, desk: Desk, facts: CaseFacts, now: datetime, *, for_update: bool = False
+) -> Case | None:
+    """The open case of the account and policy, or None. `for_update` locks it (PostgreSQL),
+    so writers attaching to it at once add their counts one after the other."""
     del desk, now
-    return session.execute(
+    query = (
         select(Case)
         .where(
             Case.account_id == facts.account_id,
@@ -55,7 +92,10 @@ def open_case(session: Session, desk: Desk, facts: CaseFacts, now: datetime) -> 
         )
         .order_by(Case.id)
         .limit(1)
-    ).scalar_one_or_none()
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
 
 
 def case_for(
@@ -63,7 +103,7 @@ def case_for(
 ) -> tuple[Case, bool]:
     """The account's open case for the policy, or a new one (routed, clocks set, audited)."""
     now = clock.now()
-    found = open_case(session, desk, facts, now)
+    found = open_case(session, desk, facts, now, for_update=True)
     if found is not None:
         return found, False
     account = session.get(Account, facts.account_id)
@@ -151,6 +191,7 @@ def _recent_no_violation(
     return int(last.id) if last.closed_at >= now - desk.reopen_window else None
 
 
+@retry_open_conflict
 def do_open_case(
     store: Store,
     clock: Clock,
@@ -281,6 +322,7 @@ def do_close_case(
         )
 
 
+@retry_open_conflict
 def do_reopen_case(
     store: Store, clock: Clock, desk: Desk, *, case_id: int, actor: str, reason: str
 ) -> None:

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 
 from abusedesk.cases.desk import Desk
-from abusedesk.cases.lifecycle import CaseFacts, case_for, load_case, open_case, require_open
+from abusedesk.cases.lifecycle import (
+    CaseFacts,
+    case_for,
+    load_case,
+    open_case,
+    require_open,
+    retry_open_conflict,
+)
 from abusedesk.cases.sla import more_severe, more_urgent
 from abusedesk.cases.timeline import add_event, record_change
 from abusedesk.clock import Clock
@@ -95,6 +102,7 @@ def do_merge_cases(
     return merged
 
 
+@retry_open_conflict
 def do_split_case(
     store: Store,
     clock: Clock,

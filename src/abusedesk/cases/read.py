@@ -55,7 +55,8 @@ class CaseRow:
     risk: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, c: Case) -> CaseRow:
+    def of(cls, c: Any) -> CaseRow:
+        """From a Case or a row of the cases table (same attribute names)."""
         return cls(
             c.id,
             c.account_id,
@@ -95,7 +96,7 @@ class CaseRow:
         return out
 
 
-def _cursor(row: Case) -> str:
+def _cursor(row: Any) -> str:
     key = [row.priority, iso(row.resolution_due_at), row.id]
     return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
 
@@ -171,8 +172,10 @@ def page_cases(
     """One page of cases, most urgent first; (rows, cursor of the next page or None)."""
     if not 1 <= limit <= 500:
         raise InputError("limit must be 1 to 500")
+    # Plain rows of the table, not ORM objects: a page is read, never changed, and loading
+    # objects into a session costs more than the query itself.
     query = _filtered(
-        select(Case).order_by(Case.priority, Case.resolution_due_at, Case.id),
+        select(Case.__table__).order_by(Case.priority, Case.resolution_due_at, Case.id),
         status=status,
         queue=queue,
         policy=policy,
@@ -184,7 +187,7 @@ def page_cases(
     if cursor:
         query = query.where(_after(cursor))
     with store.sessions() as session:
-        rows = list(session.execute(query.limit(limit + 1)).scalars())
+        rows = list(session.execute(query.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return [CaseRow.of(c) for c in rows], (_cursor(rows[-1]) if more else None)
@@ -200,8 +203,10 @@ def list_cases(
     limit: int | None = None,
 ) -> list[CaseRow]:
     """Every case matching the filters (no paging), most urgent first."""
+    # Plain rows of the table, not ORM objects: a page is read, never changed, and loading
+    # objects into a session costs more than the query itself.
     query = _filtered(
-        select(Case).order_by(Case.priority, Case.resolution_due_at, Case.id),
+        select(Case.__table__).order_by(Case.priority, Case.resolution_due_at, Case.id),
         status=status,
         queue=queue,
         policy=policy,

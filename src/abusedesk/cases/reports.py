@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from abusedesk.cases.desk import Desk
 from abusedesk.cases.evidence import freeze_report
-from abusedesk.cases.lifecycle import CaseFacts, case_for, load_case, require_open
+from abusedesk.cases.lifecycle import (
+    CaseFacts,
+    case_for,
+    load_case,
+    require_open,
+    retry_open_conflict,
+)
 from abusedesk.cases.timeline import add_event, record_change
 from abusedesk.clock import Clock
 from abusedesk.errors import ConflictError, InputError, NotFoundError
@@ -90,6 +96,7 @@ def _looks_like_message_id(target: str) -> bool:
     return not value.startswith("+") and "@" not in value and "." not in value
 
 
+@retry_open_conflict
 def do_route_reports(
     store: Store,
     clock: Clock,
@@ -159,6 +166,7 @@ def _land(
     return case, opened
 
 
+@retry_open_conflict
 def do_attach_report(
     store: Store,
     clock: Clock,

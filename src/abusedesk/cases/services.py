@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from abusedesk.cases.desk import Desk, default_desk
 from abusedesk.cases.evidence import freeze_signal
-from abusedesk.cases.lifecycle import CaseFacts, case_for, do_close_case
+from abusedesk.cases.lifecycle import CaseFacts, case_for, do_close_case, retry_open_conflict
 from abusedesk.cases.read import CaseRow, list_cases
 from abusedesk.cases.rule_info import CaseCallInfo, RuleInfo
 from abusedesk.cases.sla import clocks, more_severe, more_urgent
@@ -62,6 +62,7 @@ class RecordResult:
     cases_updated: set[int] = field(default_factory=set)
 
 
+@retry_open_conflict
 def do_record_signals(
     store: Store,
     clock: Clock,

@@ -66,5 +66,35 @@ def record_change(
         case.first_action_at = now
 
 
+def is_person(actor: str) -> bool:
+    """Whether the actor is a person (whose first entry on a case is its first response)."""
+    return not actor.startswith(_MACHINE_PREFIXES)
+
+
+def record_row_change(
+    session: Session,
+    clock: Clock,
+    case_id: int,
+    *,
+    kind: str,
+    actor: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """`record_change` for a case changed by one UPDATE statement rather than loaded: the
+    timeline entry and the audit row (the statement sets updated_at and first_action_at)."""
+    add_event(session, case_id, kind, actor, dict(after or {}), now=clock.now())
+    write_audit(
+        session,
+        clock,
+        actor=actor,
+        action=_ACTIONS.get(kind, f"case.{kind}"),
+        object_type="case",
+        object_id=str(case_id),
+        before=before,
+        after=after,
+    )
+
+
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +23,7 @@ from abusedesk.storage.db import Store
 from abusedesk.storage.models import Account, AccountEntity, Action, Case, Entity, Signal
 
 HISTORY_LIMIT = 50
+ENTITY_LIMIT = 500
 PREFIX_LIMIT = 2000
 
 
@@ -37,7 +39,7 @@ def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits
         account = session.get(Account, account_id)
         if account is None:
             raise NotFoundError(f"no account {account_id!r} in the registry")
-        entities = session.execute(
+        linked = session.execute(
             select(
                 Entity.kind,
                 Entity.value,
@@ -47,9 +49,13 @@ def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits
             )
             .join(AccountEntity, AccountEntity.entity_id == Entity.id)
             .where(AccountEntity.account_id == account_id)
-            .order_by(Entity.kind, AccountEntity.first_seen)
-            .limit(500)
+            # The first ENTITY_LIMIT in the registry's order (entity ids are given on first
+            # sight: sign-up data and long-shared values come first), read straight off the
+            # key; sorting all of an account's links first took 0.56 s for one with 130,000.
+            .order_by(AccountEntity.entity_id)
+            .limit(ENTITY_LIMIT)
         ).all()
+        entities = sorted(linked, key=lambda e: (e.kind, e.first_seen))
         cases = (
             session.execute(
                 select(Case)
@@ -157,6 +163,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
+    traffic = lake.traffic(account_id, window, codes=20, prefixes=PREFIX_LIMIT)
     daily = []
     totals = Counter[str]()
     for (
@@ -169,7 +176,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
         errors,
         complaints,
         opt_outs,
-    ) in lake.daily_traffic(account_id, window):
+    ) in traffic.daily:
         row = {
             "day": day.isoformat(),
             "messages": sent,
@@ -186,7 +193,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
     sums = dict(totals)
     countries = Counter[str]()
     prefixes: list[dict[str, Any]] = []
-    for prefix, example, n in lake.destination_prefixes(account_id, window, PREFIX_LIMIT):
+    for prefix, example, n in traffic.prefixes:
         country = classify_number(example).country or "unknown"
         countries[country] += n
         if len(prefixes) < 20:
@@ -195,9 +202,7 @@ def _metrics(lake: AccountLake, account_id: str, window: Any) -> dict[str, Any]:
         "window": {"first_day": window.first.isoformat(), "last_day": window.last.isoformat()},
         "totals": sums | _rates(sums),
         "daily": daily,
-        "error_codes": [
-            {"code": c, "count": n} for c, n in lake.error_codes(account_id, window, 20)
-        ],
+        "error_codes": [{"code": c, "count": n} for c, n in traffic.error_codes],
         "destination_countries": [
             {"country": c, "messages": n} for c, n in countries.most_common(20)
         ],
@@ -216,6 +221,13 @@ def _rates(row: dict[str, Any]) -> dict[str, float | None]:
         "complaint_rate": _rate(int(row.get("complaints", 0)), sent),
         "opt_out_rate": _rate(int(row.get("opt_outs", 0)), sent),
     }
+
+
+def account_messages(
+    lake: AccountLake, account_id: str, last_seen: datetime, days: int, size: int
+) -> list[dict[str, Any]]:
+    """The account's newest messages (at most `size`) in the `days` up to its last event."""
+    return _sample(lake, account_id, days_ending(last_seen, days), size)
 
 
 def _sample(lake: AccountLake, account_id: str, window: Any, size: int) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Every query names one account (`account_id = ?`) and a day range, so DuckDB skips other days by
 folder (`day=` partitions) and, inside a day, every row group whose account_id min/max leaves
 the account out: compaction writes partitions sorted by account in small row groups for this
-(docs/adr/0004-account-reads.md). The views come from lake/reader.py; this module is the
+(docs/adr/0004-account-reads.md). An account 360 reads each table once (grouping sets give the
+per-day counts and the per-code or per-prefix counts of one scan), and a message sample reads
+the newest day first. The views come from lake/reader.py; this module is the
 investigation's only reader, so when the lake moves it is the one file to change.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -44,13 +46,44 @@ class DayRange:
     last: date
 
 
+@dataclass(frozen=True)
+class AccountTraffic:
+    # (day, messages, delivered, undelivered, bounced, receipts, errors, complaints, opt_outs)
+    daily: list[tuple[Any, ...]]
+    error_codes: list[tuple[str, int]]  # (code, deliveries), most first
+    # (prefix, an example number, messages): E.164 destinations without their last four
+    # digits, the unit number ranges are sold and pumped in; most first
+    prefixes: list[tuple[str, str, int]]
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which messages a sample keeps: `sql` tests the message's columns against `$v`."""
+
+    sql: str
+    value: str
+
+
+# The columns a kind of entity appears in: a sender's number, address or sender id is its
+# `from` (a recipient's its `to`), an IP the `sender_ip`, an API key the `api_key_id`; a domain
+# or URL only in the body, the one match that reads bodies.
+MATCHES: Final[dict[str, str]] = {
+    "phone": '"from" = $v OR "to" = $v',
+    "email": '"from" = $v OR "to" = $v',
+    "sender_id": '"from" = $v',
+    "ip": "sender_ip = $v",
+    "api_key": "api_key_id = $v",
+    "domain": "contains(body, $v)",
+}
+
+
 class AccountLake:
     """Per-account reads of the lake, each stopped at `timeout_s` (DeadlineError)."""
 
     def __init__(self, lake: Path, *, timeout_s: float, threads: int | None = None) -> None:
         self.lake = lake
         self.threads = threads
-        self.reader = LakeReader(lake, threads=threads)
+        self.reader = LakeReader(lake, threads=threads, for_lookups=True)
         self.timeout_s = timeout_s
         self._types = self._types_present()
         self._reopen = threading.Lock()
@@ -65,7 +98,7 @@ class AccountLake:
             with self._reopen:
                 present = self._types_present()
                 if present != self._types:
-                    self.reader = LakeReader(self.lake, threads=self.threads)
+                    self.reader = LakeReader(self.lake, threads=self.threads, for_lookups=True)
                     self._types = present
         return self.reader
 
@@ -78,60 +111,77 @@ class AccountLake:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def daily_traffic(self, account_id: str, days: DayRange) -> list[tuple[Any, ...]]:
-        """(day, messages, delivered, undelivered, bounced, receipts, errors, complaints,
-        opt_outs) per day with any traffic."""
-        sql = """
-            WITH m AS (
-                SELECT day, count(*) AS n FROM messages
-                WHERE account_id = $a AND day BETWEEN $d0 AND $d1
-                  AND coalesce(direction, 'outbound') = 'outbound'
-                GROUP BY day),
-            d AS (
-                SELECT day,
-                       count(*) FILTER (WHERE status = 'delivered') AS delivered,
-                       count(*) FILTER (WHERE status IN ('undelivered', 'failed')) AS undelivered,
-                       count(*) FILTER (WHERE status = 'bounced') AS bounced,
-                       count(*) FILTER (WHERE status IN ('delivered', 'undelivered', 'failed',
-                                                         'bounced')) AS receipts,
-                       count(*) FILTER (WHERE error_code IS NOT NULL) AS errors
-                FROM deliveries WHERE account_id = $a AND day BETWEEN $d0 AND $d1
-                GROUP BY day),
-            c AS (
-                SELECT day, count(*) AS n FROM complaints
-                WHERE account_id = $a AND day BETWEEN $d0 AND $d1 GROUP BY day),
-            o AS (
-                SELECT day, count(*) AS n FROM opt_outs
-                WHERE account_id = $a AND day BETWEEN $d0 AND $d1 GROUP BY day)
-            SELECT day, coalesce(m.n, 0), coalesce(d.delivered, 0), coalesce(d.undelivered, 0),
-                   coalesce(d.bounced, 0), coalesce(d.receipts, 0), coalesce(d.errors, 0),
-                   coalesce(c.n, 0), coalesce(o.n, 0)
-            FROM m FULL JOIN d USING (day) FULL JOIN c USING (day) FULL JOIN o USING (day)
-            ORDER BY day
-        """
-        return self._named(sql, account_id, days)
+    def traffic(
+        self, account_id: str, days: DayRange, *, codes: int, prefixes: int
+    ) -> AccountTraffic:
+        """The account's traffic in three queries, each reading its table once: per-day
+        outbound messages and destination prefixes (grouping sets over one scan of messages),
+        per-day delivery outcomes and error codes (one scan of deliveries), and per-day
+        complaints and opt-outs."""
+        params: dict[str, Any] = {"a": account_id, "d0": days.first, "d1": days.last}
+        scope = "account_id = $a AND day BETWEEN $d0 AND $d1"
+        message_rows = self._run(
+            f"""
+            SELECT day, prefix, grouping(day) AS by_prefix,
+                   count(*) FILTER (WHERE coalesce(direction, 'outbound') = 'outbound') AS sent,
+                   count(*) AS n, min("to") AS example
+            FROM (SELECT day, direction, "to",
+                         CASE WHEN "to" LIKE '+%' AND length("to") > 8
+                              THEN left("to", length("to") - 4) END AS prefix
+                  FROM messages WHERE {scope})
+            GROUP BY GROUPING SETS ((day), (prefix))
+            """,
+            params,
+        )
+        delivery_rows = self._run(
+            f"""
+            SELECT day, error_code, grouping(day) AS by_code,
+                   count(*) FILTER (WHERE status = 'delivered'),
+                   count(*) FILTER (WHERE status IN ('undelivered', 'failed')),
+                   count(*) FILTER (WHERE status = 'bounced'),
+                   count(*) FILTER (WHERE status IN {FINAL_STATES!r}),
+                   count(*) FILTER (WHERE error_code IS NOT NULL)
+            FROM deliveries WHERE {scope}
+            GROUP BY GROUPING SETS ((day), (error_code))
+            """,
+            params,
+        )
+        feedback_rows = self._run(
+            f"""
+            SELECT 'complaints' AS what, day, count(*) FROM complaints WHERE {scope} GROUP BY day
+            UNION ALL
+            SELECT 'opt_outs' AS what, day, count(*) FROM opt_outs WHERE {scope} GROUP BY day
+            """,
+            params,
+        )
+        per_day: dict[date, list[int]] = {}
 
-    def error_codes(self, account_id: str, days: DayRange, limit: int) -> list[tuple[Any, ...]]:
-        sql = """
-            SELECT error_code, count(*) AS n FROM deliveries
-            WHERE account_id = $a AND day BETWEEN $d0 AND $d1 AND error_code IS NOT NULL
-            GROUP BY error_code ORDER BY n DESC, error_code LIMIT $lim
-        """
-        return self._named(sql, account_id, days, limit)
+        def row(day: date) -> list[int]:
+            return per_day.setdefault(day, [0] * 8)
 
-    def destination_prefixes(
-        self, account_id: str, days: DayRange, limit: int
-    ) -> list[tuple[Any, ...]]:
-        """(prefix, an example number, messages): E.164 destinations without their last four
-        digits, the unit number ranges are sold and pumped in."""
-        sql = """
-            SELECT left("to", length("to") - 4) AS prefix, min("to") AS example, count(*) AS n
-            FROM messages
-            WHERE account_id = $a AND day BETWEEN $d0 AND $d1 AND "to" LIKE '+%'
-              AND length("to") > 8
-            GROUP BY prefix ORDER BY n DESC, prefix LIMIT $lim
-        """
-        return self._named(sql, account_id, days, limit)
+        found_prefixes = []
+        for day, prefix, by_prefix, sent, n, example in message_rows:
+            if by_prefix:
+                if prefix is not None:
+                    found_prefixes.append((prefix, example, n))
+            else:
+                row(day)[0] = sent
+        found_codes = []
+        for day, code, by_code, delivered, undelivered, bounced, receipts, errors in delivery_rows:
+            if by_code:
+                if code is not None:
+                    found_codes.append((code, errors))
+            else:
+                row(day)[1:6] = [delivered, undelivered, bounced, receipts, errors]
+        for what, day, n in feedback_rows:
+            row(day)[6 if what == "complaints" else 7] = n
+        found_prefixes.sort(key=lambda p: (-p[2], p[0]))
+        found_codes.sort(key=lambda c: (-c[1], c[0]))
+        return AccountTraffic(
+            daily=[(day, *counts) for day, counts in sorted(per_day.items())],
+            error_codes=found_codes[:codes],
+            prefixes=found_prefixes[:prefixes],
+        )
 
     def message_sample(
         self,
@@ -139,12 +189,23 @@ class AccountLake:
         days: DayRange,
         limit: int,
         *,
-        containing: str | None = None,
+        match: Match | None = None,
     ) -> list[dict[str, Any]]:
-        """The newest outbound messages of the accounts (optionally only those whose sender,
-        recipient or body holds `containing`), at most `limit`."""
-        if not account_ids:
+        """The newest outbound messages of the accounts (optionally only those `match`
+        selects), at most `limit`. The newest day is read first and older days only when it
+        holds too few: compaction sorts each day by account and time, so the newest day of an
+        account is a few row groups however busy it is."""
+        if not account_ids or limit <= 0:
             return []
+        rows = self._sample(account_ids, DayRange(days.last, days.last), limit, match)
+        if len(rows) < limit and days.first < days.last:
+            older = DayRange(days.first, days.last - timedelta(days=1))
+            rows += self._sample(account_ids, older, limit - len(rows), match)
+        return rows
+
+    def _sample(
+        self, account_ids: Sequence[str], days: DayRange, limit: int, match: Match | None
+    ) -> list[dict[str, Any]]:
         columns = ", ".join(f'"{c}"' for c in SAMPLE_COLUMNS)
         # A list of constants (not a join against a list) so DuckDB can push it down to the
         # row groups' min/max statistics.
@@ -154,9 +215,9 @@ class AccountLake:
             params[f"a{i}"] = account_id
             names.append(f"$a{i}")
         where = f"account_id IN ({', '.join(names)}) AND day BETWEEN $d0 AND $d1"
-        if containing is not None:
-            where += ' AND ("from" = $v OR "to" = $v OR contains(body, $v))'
-            params["v"] = containing
+        if match is not None:
+            where += f" AND ({match.sql})"
+            params["v"] = match.value
         sql = (
             f"SELECT account_id, {columns} FROM messages WHERE {where} "
             "ORDER BY ts DESC, id LIMIT $lim"
@@ -164,14 +225,6 @@ class AccountLake:
         rows = self._run(sql, params)
         keys = ("account_id", *SAMPLE_COLUMNS)
         return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    def _named(
-        self, sql: str, account_id: str, days: DayRange, limit: int | None = None
-    ) -> list[tuple[Any, ...]]:
-        params: dict[str, Any] = {"a": account_id, "d0": days.first, "d1": days.last}
-        if limit is not None:
-            params["lim"] = limit
-        return self._run(sql, params)
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         # A cursor per read: requests in different threads read at once, and the timer stops

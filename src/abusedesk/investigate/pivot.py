@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy import func, or_, select
 
 from abusedesk.errors import InputError
-from abusedesk.investigate.lake_reads import AccountLake
+from abusedesk.investigate.lake_reads import MATCHES, AccountLake, Match
 from abusedesk.investigate.window import days_ending
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import Account, AccountEntity, Entity, Report
@@ -35,7 +35,6 @@ KINDS: Final[dict[str, str]] = {
 }
 SAMPLED_ACCOUNTS: Final = 10  # messages are sampled from the entity's busiest accounts: the
 # cost of the sample grows with their traffic (50 accounts of a public mail domain: seconds)
-NO_MESSAGES: Final = frozenset({"device", "payment"})  # account events carry these, not messages
 
 
 def normalise(kind: str, value: str) -> tuple[str, str, str]:
@@ -126,9 +125,12 @@ def entity_pivot(
     more = len(accounts) > limit
     accounts = accounts[:limit]
     messages: list[dict[str, Any]] = []
-    if busiest and sample > 0 and registry_kind not in NO_MESSAGES:
+    if busiest and sample > 0 and registry_kind in MATCHES:
         window = days_ending(max(seen for _a, seen in busiest), days)
-        messages = lake.message_sample([a for a, _ in busiest], window, sample, containing=needle)
+        # A URL's messages are those carrying the URL itself (MATCHES: which columns a kind
+        # is found in; devices and payment fingerprints are on account events, not messages).
+        match = Match(MATCHES[registry_kind], needle)
+        messages = lake.message_sample([a for a, _ in busiest], window, sample, match=match)
         for row in messages:
             row["ts"] = row["ts"].isoformat()
     return {

@@ -223,6 +223,11 @@ class Signal(Base):
 
 # Kept equal to cases.assignment.CLAIMABLE_SQL (a test checks): storage does not import cases.
 CLAIMABLE_WHERE = "assignee IS NULL AND status IN ('new', 'triage', 'investigating')"
+# One open case per account and policy (appeal cases aside): cases.lifecycle.OPEN_STATES.
+OPEN_CASE_WHERE = (
+    "status IN ('new', 'triage', 'investigating', 'pending_customer', 'actioned') "
+    "AND source <> 'appeal'"
+)
 
 
 class Case(Base):
@@ -243,6 +248,15 @@ class Case(Base):
             "id",
             sqlite_where=text(CLAIMABLE_WHERE),
             postgresql_where=text(CLAIMABLE_WHERE),
+        ),
+        # The open-or-attach path relies on it (cases/lifecycle.py; migration 0009).
+        Index(
+            "ux_cases_one_open",
+            "account_id",
+            "policy",
+            unique=True,
+            sqlite_where=text(OPEN_CASE_WHERE),
+            postgresql_where=text(OPEN_CASE_WHERE),
         ),
     )
 
