@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
-from abusedesk.content.scorer import shipped_scorer
+from abusedesk.content.scorer import ContentScorer, shipped_scorer
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
@@ -118,6 +118,8 @@ class DetectionEngine:
         self.scorer = scorer if scorer is not None else shipped_scorer()
         read = pack.columns | self.features.full_row_columns
         self._scores = "spam_score" in read
+        if self._scores and isinstance(self.scorer, ContentScorer):
+            self.scorer.load()  # at start-up, not as a stall on the first message
         self.campaigns = CampaignIndex() if "campaign_accounts" in read else None
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
@@ -176,7 +178,7 @@ class DetectionEngine:
             row["spam_score"] = self.scorer(event.data)
         if self.campaigns is not None and event.type == "message":
             row["campaign_accounts"] = campaign_accounts(
-                self.campaigns, event.account_id, event.data
+                self.campaigns, event.account_id, event.data, row.get("url_domains")
             )
         return row
 
