@@ -41,6 +41,8 @@ Enricher = Callable[[Event], dict[str, Any]]
 # The one row column that depends on earlier verdicts (a match flags an account).
 LINK_COLUMN: Final = "linked_flagged_accounts"
 _Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
+# Row columns the content models compute (content/), answered with the features.
+MODEL_COLUMNS: Final = ("spam_score", "campaign_accounts")
 # A message event's fields -> spam_score (content.scorer.ContentScorer).
 Scorer = Callable[[Mapping[str, Any]], float | None]
 
@@ -79,8 +81,18 @@ class Verdict:
                 }
                 for r in self.matched
             ],
-            "features": {k: _plain(v) for k, v in self.features.items() if v is not None},
+            "features": {
+                k: _plain(v)
+                for k, v in (self.features | self._model_values()).items()
+                if v is not None
+            },
         }
+
+    def _model_values(self) -> dict[str, Any]:
+        """The content model's values of the event when the pack read them (a client can
+        then check them against a backtest: the same code computes both)."""
+        row = self.row
+        return {name: row[name] for name in MODEL_COLUMNS if name in row}
 
 
 def _plain(value: Any) -> Any:
