@@ -125,8 +125,8 @@ class DetectionEngine:
         # The default enricher writes into the row itself (one dict fewer an event).
         self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
-        # Content models: scored only when a rule or a feature reads the score (a few
-        # microseconds a message, memoised: content.scorer; the shipped models unless given).
+        # Content models: scored only when a rule or a feature reads the score (memoised per
+        # distinct document: content.scorer; the shipped models unless one is given).
         self.scorer = scorer if scorer is not None else shipped_scorer()
         read = pack.columns | self.features.full_row_columns
         self._scores = "spam_score" in read
