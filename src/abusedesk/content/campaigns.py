@@ -5,7 +5,7 @@ Each message's text is normalised (content.normalize: links, numbers, codes and 
 tokens) and cut into word 3-shingles; a MinHash of them goes into a MinHash LSH index
 (datasketch), which finds earlier messages whose shingle sets overlap at least `threshold`
 (Jaccard). Messages join when they are near duplicates, link to the same registered domain
-(shorteners excepted: bit.ly is everyone's), or come from the same sender number or address.
+(enrichment's `url_domains` of the subject and body; shorteners excepted: bit.ly is everyone's), or come from the same sender number or address.
 Joined messages form a campaign (union-find); a campaign's accounts are what rules read as
 `campaign_accounts` (accounts seen in this message's campaign so far, this one included).
 
@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from abusedesk.content.normalize import normalize
+from abusedesk.enrich.body_cache import text_fields
 from abusedesk.enrich.urls import default_shorteners, find_links
 
 NUM_PERM: Final = 64
@@ -29,8 +30,9 @@ SHINGLE: Final = 3
 MIN_WORDS: Final = 5
 
 
-def shingles(text: str) -> set[bytes]:
-    words = normalize(text).split()
+def shingles(normalized: str) -> set[bytes]:
+    """The word 3-shingles of a normalised text (content.normalize)."""
+    words = normalized.split()
     if len(words) < SHINGLE:
         return {" ".join(words).encode()}
     return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
@@ -59,7 +61,7 @@ class CampaignIndex:
     """Streaming grouping of messages into campaigns; `observe` returns the campaign's key."""
 
     def __init__(self, *, threshold: float = 0.8, max_templates: int = 200_000) -> None:
-        from datasketch import MinHashLSH
+        from datasketch import MinHash, MinHashLSH
 
         self.threshold = threshold
         self.max_templates = max_templates
@@ -69,9 +71,13 @@ class CampaignIndex:
         self._groups = _UnionFind()
         self._accounts: dict[str, set[str]] = {}  # root -> accounts
         self._shorteners = default_shorteners()
+        # One MinHash, cleared and refilled per new template, each kept as a LeanMinHash (its
+        # hash values): MinHash() draws and checks its permutations on every construction,
+        # which cost more than hashing a message's shingles.
+        self._scratch = MinHash(num_perm=NUM_PERM)
 
     def _template(self, text: str) -> str:
-        key = normalize(text)
+        key = normalize(text)  # the scorer's normalize(text) of an SMS: cached, done once
         node = self._template_node.get(key)
         if node is not None:
             return node
@@ -79,10 +85,12 @@ class CampaignIndex:
         self._template_node[key] = node
         # A text of a few words ("STOP", "Yes thanks") is everyone's: it joins nothing.
         if len(key.split()) >= MIN_WORDS and len(self._sketches) < self.max_templates:
-            from datasketch import MinHash
+            from datasketch import LeanMinHash
 
-            sketch = MinHash(num_perm=NUM_PERM)
-            sketch.update_batch(list(shingles(text)))
+            scratch = self._scratch
+            scratch.clear()
+            scratch.update_batch(list(shingles(key)))
+            sketch = LeanMinHash(scratch)
             # LSH proposes candidates; the estimated Jaccard similarity decides.
             for other in self._lsh.query(sketch):
                 if sketch.jaccard(self._sketches[other]) >= self.threshold:
@@ -91,13 +99,23 @@ class CampaignIndex:
             self._sketches[node] = sketch
         return node
 
-    def observe(self, account: str | None, text: str, sender: str | None = None) -> str:
-        """Add one message; the key (root) of the campaign it belongs to now."""
+    def observe(
+        self,
+        account: str | None,
+        text: str,
+        sender: str | None = None,
+        domains: Iterable[str] | None = None,
+    ) -> str:
+        """Add one message; the key (root) of the campaign it belongs to now. `domains`: the
+        registered domains of its links (enrichment's `url_domains`; found in `text` when
+        not given)."""
         node = self._template(text)
         keys = [node]
-        for link in find_links(text, self._shorteners) if "." in text else ():
-            if link.domain not in self._shorteners:
-                keys.append("d:" + link.domain)
+        if domains is None:
+            domains = [link.domain for link in find_links(text, self._shorteners)]
+        for domain in domains:
+            if domain not in self._shorteners:
+                keys.append("d:" + domain)
         if sender:
             keys.append("s:" + sender.lower())
         root = self._groups.find(node)
@@ -169,7 +187,10 @@ def group_campaigns(
             continue
         sender = message.get("from")
         node = index.observe(
-            message.get("account_id"), body, sender if isinstance(sender, str) else None
+            message.get("account_id"),
+            body,
+            sender if isinstance(sender, str) else None,
+            message_domains(message),
         )
         seen.append((node, message))
     campaigns: dict[str, Campaign] = {}
@@ -205,14 +226,35 @@ def _add(campaign: Campaign, message: Mapping[str, Any], index: CampaignIndex) -
         campaign.senders.add(sender)
 
 
+def message_domains(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The registered domains of a message's links, as enrichment finds them (`url_domains`
+    of its subject and body; enrich.body_cache)."""
+    body = data.get("body")
+    text = body if isinstance(body, str) else ""
+    subject = data.get("subject")
+    if subject and isinstance(subject, str):
+        text = f"{subject}\n{text}"
+    return tuple(text_fields(text)["url_domains"]) if text else ()
+
+
 def campaign_accounts(
-    index: CampaignIndex, account: str | None, data: Mapping[str, Any]
+    index: CampaignIndex,
+    account: str | None,
+    data: Mapping[str, Any],
+    domains: Iterable[str] | None = None,
 ) -> int | None:
     """`campaign_accounts` of one message event: accounts in its campaign so far (itself
-    included); None for an inbound message or one without text."""
+    included); None for an inbound message or one without text. `domains`: the event's
+    `url_domains` when its row has them already (detection enriches first), else
+    message_domains(data)."""
     body = data.get("body")
     if not isinstance(body, str) or not body or data.get("direction") == "inbound":
         return None
     sender = data.get("from")
-    key = index.observe(account, body, sender if isinstance(sender, str) else None)
+    key = index.observe(
+        account,
+        body,
+        sender if isinstance(sender, str) else None,
+        message_domains(data) if domains is None else domains,
+    )
     return len(index.accounts(key))

@@ -39,11 +39,19 @@ def sms_document(text: str) -> Document:
 # Characters of an email's text the model reads: the first 3,000 (the median message has 1,000;
 # what decides is near the top, and the work per message stays bounded).
 MAX_MAIL_CHARS = 3000
+# A subject is cut here when parsed (mime.py, event_mail): the two parts stay within
+# MAX_MODEL_CHARS, which mail_document relies on.
+MAX_SUBJECT_CHARS = 1000
 
 
 def mail_document(mail: Mail) -> Document:
-    text = f"{mail.subject}\n{mail.text[:MAX_MAIL_CHARS]}"
-    return Document(normalize(text), tuple(header_tokens(mail)))
+    """normalize(f"{subject}\n{text}"), computed as the two halves joined by a space: the same
+    string (normalize works token by token, and the two are shorter than MAX_MODEL_CHARS),
+    and a plain body's half is then the campaign index's normalize(body), cached."""
+    subject = normalize(mail.subject[:MAX_SUBJECT_CHARS])
+    text = normalize(mail.text[:MAX_MAIL_CHARS])
+    joined = f"{subject} {text}" if subject and text else subject or text
+    return Document(joined, tuple(header_tokens(mail)))
 
 
 def email_document(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Document:
@@ -76,7 +84,7 @@ def event_mail(data: Mapping[str, Any]) -> Mail:
     subject = data.get("subject")
     body = data.get("body")
     mail = Mail(headers=headers)
-    mail.subject = decode_header(subject)[:1000] if isinstance(subject, str) else ""
+    mail.subject = decode_header(subject)[:MAX_SUBJECT_CHARS] if isinstance(subject, str) else ""
     if isinstance(body, str):
         body = body[: DEFAULT_LIMITS.max_text_chars]
         if looks_like_html(body):

@@ -149,7 +149,9 @@ def build_rows(
         if scorer is not None and event.type == "message":
             row["spam_score"] = scorer(event.data)
         if campaigns is not None and event.type == "message":
-            row["campaign_accounts"] = campaign_accounts(campaigns, event.account_id, event.data)
+            row["campaign_accounts"] = campaign_accounts(
+                campaigns, event.account_id, event.data, row.get("url_domains")
+            )
         headers = row.get("headers")
         if headers is not None and not isinstance(headers, str):
             import orjson

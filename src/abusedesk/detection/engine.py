@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
-from abusedesk.content.scorer import shipped_scorer
+from abusedesk.content.scorer import ContentScorer, shipped_scorer
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
@@ -41,6 +41,8 @@ Enricher = Callable[[Event], dict[str, Any]]
 # The one row column that depends on earlier verdicts (a match flags an account).
 LINK_COLUMN: Final = "linked_flagged_accounts"
 _Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
+# Row columns the content models compute (content/), answered with the features.
+MODEL_COLUMNS: Final = ("spam_score", "campaign_accounts")
 # A message event's fields -> spam_score (content.scorer.ContentScorer).
 Scorer = Callable[[Mapping[str, Any]], float | None]
 
@@ -79,8 +81,18 @@ class Verdict:
                 }
                 for r in self.matched
             ],
-            "features": {k: _plain(v) for k, v in self.features.items() if v is not None},
+            "features": {
+                k: _plain(v)
+                for k, v in (self.features | self._model_values()).items()
+                if v is not None
+            },
         }
+
+    def _model_values(self) -> dict[str, Any]:
+        """The content model's values of the event when the pack read them (a client can
+        then check them against a backtest: the same code computes both)."""
+        row = self.row
+        return {name: row[name] for name in MODEL_COLUMNS if name in row}
 
 
 def _plain(value: Any) -> Any:
@@ -113,11 +125,13 @@ class DetectionEngine:
         # The default enricher writes into the row itself (one dict fewer an event).
         self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
-        # Content models cost tens of microseconds a message: scored only when a rule or a
-        # feature reads the score (content.scorer; the shipped models unless one is given).
+        # Content models: scored only when a rule or a feature reads the score (memoised per
+        # distinct document: content.scorer; the shipped models unless one is given).
         self.scorer = scorer if scorer is not None else shipped_scorer()
         read = pack.columns | self.features.full_row_columns
         self._scores = "spam_score" in read
+        if self._scores and isinstance(self.scorer, ContentScorer):
+            self.scorer.load()  # at start-up, not as a stall on the first message
         self.campaigns = CampaignIndex() if "campaign_accounts" in read else None
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
@@ -176,7 +190,7 @@ class DetectionEngine:
             row["spam_score"] = self.scorer(event.data)
         if self.campaigns is not None and event.type == "message":
             row["campaign_accounts"] = campaign_accounts(
-                self.campaigns, event.account_id, event.data
+                self.campaigns, event.account_id, event.data, row.get("url_domains")
             )
         return row
 

@@ -1,0 +1,133 @@
+"""The fast scoring paths against their plain definitions, and the content shadow rules in the
+default playbook, without effect (tests/api/test_decisions_content.py: the same scores in
+streaming, the decision API and backtests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from abusedesk.content.documents import Document, event_document, mail_document
+from abusedesk.content.header_tokens import header_tokens
+from abusedesk.content.mime import Mail
+from abusedesk.content.normalize import model_key, normalize, normalize_plain, token_key
+from abusedesk.content.scorer import shipped_scorer
+from abusedesk.detection.engine import DetectionEngine, default_pack_path
+from abusedesk.detection.rules.pack import CompiledPack
+from abusedesk.events.schema import Event
+
+TEXTS = [
+    "URGENT! You have won a 1 week FREE membership in our £100,000 Prize Jackpot! Txt CLAIM to 81010",
+    "Your Cedarhome order X6318202 has shipped. Track it at https://cedarhome.de/e/MXz4TD",
+    'Verify at https://microsoft-billing-9.com/H5QO5ZhbJO?id=77#top now or http://a.co/x"y',
+    "mail me: bob.7@example.org/x, see www.win-big4.com/claim/123 or bit.ly/3xYz9 ok",
+    "https://user@host.example/path https://x.io/<b> https:///x http://y.net?q=1 https://z.uk#f",
+    "٣٤٥ digits that are not ASCII ١٢ https://x.y/١٢",
+    "",
+    "a" * 7000 + " https://cut.example/in/the/middle/of/a/link",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_normalize_with_its_caches_and_key_is_the_plain_definition(text: str) -> None:
+    assert normalize(text) == normalize_plain(text)
+    assert normalize(model_key(text)) == normalize_plain(text)
+
+
+def test_token_key_only_cuts_inert_link_paths() -> None:
+    assert token_key("https://shop.example/t/Xy12Ab") == "https://shop.example/"
+    assert token_key("http://x.co?a=1") == "http://x.co/"
+    for kept in ("https://a@b.com/x", "https:///x", 'https://h.io/a"b', "www.x.com/abc", "zz"):
+        assert token_key(kept) == kept
+
+
+def test_mail_document_is_the_normalized_subject_and_text_together() -> None:
+    for subject, text in [("Hi", "there https://x.io/1"), ("", "body"), ("Subj", ""), ("", "")]:
+        mail = Mail(subject=subject, text=text, plain=True)
+        assert mail_document(mail).text == normalize_plain(f"{subject}\n{text}")
+
+
+def test_header_tokens_are_the_same_from_the_cache() -> None:
+    headers = {
+        "authentication-results": ["mx; spf=fail smtp.mailfrom=x.top; dkim=pass header.d=x.top"],
+        "from": ["Promo <info@x.top>"],
+        "reply-to": ["claims@elsewhere.example"],
+    }
+    first = header_tokens(Mail(headers=headers, subject="FREE MONEY NOW", html=True))
+    again = header_tokens(Mail(headers=dict(headers), subject="free money now", plain=True))
+    assert "h:spf=fail" in first
+    assert "h:reply-to-elsewhere" in first
+    assert "h:html-only" in first
+    assert "h:subject-caps" in first
+    assert [t for t in again if t not in ("h:html-only", "h:subject-caps")] == [
+        t for t in first if t not in ("h:html-only", "h:subject-caps")
+    ]
+    assert "h:html-only" not in again
+    assert "h:subject-caps" not in again
+
+
+def test_one_message_scores_as_scikit_learn_predicts() -> None:
+    scorer = shipped_scorer()
+    for channel, data in [
+        ("sms", [{"channel": "sms", "body": t} for t in TEXTS if t]),
+        (
+            "email",
+            [
+                {"channel": "email", "subject": t[:60], "body": t, "from": "a@b.example"}
+                for t in TEXTS
+                if t
+            ],
+        ),
+    ]:
+        model = scorer.model(channel)  # type: ignore[arg-type]
+        assert model is not None
+        docs: list[Document] = []
+        for item in data:
+            found = event_document(item)
+            assert found is not None
+            docs.append(found[1])
+        docs.append(Document(""))  # no features at all: the intercept alone
+        matrix = model.featurizer.transform([d.text for d in docs], [d.extra for d in docs])
+        expected = model.classifier.predict_proba(matrix)[:, 1]
+        fast = np.array([model.score(d) for d in docs])
+        np.testing.assert_allclose(fast, expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(model.scores(docs), expected, rtol=0, atol=1e-12)
+
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+LURE = "USPS: your parcel {c} is held, pay the £1.99 fee within 24h: https://usps-fee{d}.com/p/{c}"
+
+
+def lure_events() -> list[Event]:
+    events = []
+    for i in range(24):
+        data = {
+            "message_id": f"m{i}",
+            "channel": "sms",
+            "direction": "outbound",
+            "from": f"+1555010{i % 6:04d}",
+            "to": f"+1555020{i:04d}",
+            "body": LURE.format(c=f"RX{4000 + i}", d=i % 3),
+        }
+        events.append(
+            Event(f"e{i:02d}", "message", T0 + timedelta(minutes=i), f"ring{i % 3}", data)
+        )
+    return events
+
+
+def test_content_shadow_rules_are_in_the_default_playbook_and_change_no_verdict() -> None:
+    pack = CompiledPack.load(default_pack_path())
+    content = [r for r in pack.rules if "spam_score" in r.spec.when]
+    assert {r.spec.id for r in content} >= {"content-model-spam", "spam-campaign-across-accounts"}
+    assert all(r.spec.mode == "shadow" for r in content)
+    engine = DetectionEngine(pack)
+    verdicts = [engine.evaluate(e) for e in lure_events()]
+    fired = {r.id for v in verdicts for r in v.matched}
+    assert {"content-model-spam", "spam-campaign-across-accounts"} <= fired
+    for verdict in verdicts:
+        live = [r for r in verdict.matched if r.mode == "live"]
+        if not live:
+            assert verdict.decision == "allow"
+            assert verdict.score == 0.0
