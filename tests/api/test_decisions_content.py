@@ -1,9 +1,10 @@
 """The content models' scores in the decision API: the same as streaming and the backtest read,
-and the default playbook's content rules answer in shadow (no effect, no case)."""
+and the opt-in content rules answer in shadow (no effect, no case)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from abusedesk.api.app import create_app
 from abusedesk.cases.services import list_cases
 from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.backtest import build_rows
-from abusedesk.detection.engine import DetectionEngine, default_pack_path
+from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.events.schema import Event
 from abusedesk.workspace import Workspace
@@ -40,17 +41,18 @@ def lure_events() -> list[Event]:
 
 
 def test_streaming_decision_api_and_backtest_read_the_same_scores(
-    workspace: Workspace, token: str
+    workspace: Workspace, token: str, content_rules_pack: Path
 ) -> None:
     events = lure_events()
-    engine = DetectionEngine(CompiledPack.load(default_pack_path()))
+    pack = CompiledPack.load(content_rules_pack)
+    engine = DetectionEngine(pack)
     streamed = [engine.evaluate(e).row["spam_score"] for e in events]
     table = build_rows(events, shipped_scorer())
     backtested = table.column("spam_score").to_pylist()
     assert streamed == backtested
     assert all(s is not None and s >= 0.9 for s in streamed)
     headers = {"Authorization": f"Bearer {token}"}
-    with TestClient(create_app(workspace)) as client:
+    with TestClient(create_app(workspace, engine=DetectionEngine(pack))) as client:
         answers = []
         for e in events:
             body = {"id": e.id, "type": e.type, "ts": e.ts.isoformat(), "account_id": e.account_id}

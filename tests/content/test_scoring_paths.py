@@ -5,6 +5,7 @@ streaming, the decision API and backtests)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,8 +118,10 @@ def lure_events() -> list[Event]:
     return events
 
 
-def test_content_shadow_rules_are_in_the_default_playbook_and_change_no_verdict() -> None:
-    pack = CompiledPack.load(default_pack_path())
+def test_content_rules_are_opt_in_and_change_no_verdict(content_rules_pack: Path) -> None:
+    default = CompiledPack.load(default_pack_path())
+    assert not [r for r in default.rules if "spam_score" in r.spec.when]
+    pack = CompiledPack.load(content_rules_pack)
     content = [r for r in pack.rules if "spam_score" in r.spec.when]
     assert {r.spec.id for r in content} >= {"content-model-spam", "spam-campaign-across-accounts"}
     assert all(r.spec.mode == "shadow" for r in content)

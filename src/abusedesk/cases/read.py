@@ -218,7 +218,7 @@ def list_cases(
     if limit is not None:
         query = query.limit(limit)
     with store.sessions() as session:
-        return [CaseRow.of(c) for c in session.execute(query).scalars()]
+        return [CaseRow.of(c) for c in session.execute(query).all()]
 
 
 def show_case(store: Store, case_id: int) -> dict[str, Any]:
