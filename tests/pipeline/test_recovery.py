@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from abusedesk.cli.main import app
 from abusedesk.events import runs
@@ -209,5 +209,6 @@ def test_abusedesk_lake_compact_leaves_batches_not_yet_detected(
     assert len(list(pending.parent.glob("part-*.parquet"))) == 2  # the merged file and it
     later = Recorder()
     summary = ingestor(workspace, later).ingest_paths([killed])
-    assert summary.recovered_events == 2 and later.seen == ["m100", "m101", "m102"]
+    assert summary.recovered_events == 2
+    assert later.seen == ["m100", "m101", "m102"]
     assert lake_ids(workspace) == sorted([f"m{i}" for i in range(10)] + ["m100", "m101", "m102"])
