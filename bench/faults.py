@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +91,14 @@ def _state(home: Path, url: str | None) -> dict[str, Any]:
         )
         statuses = [r[0] for r in conn.execute(sa.text("SELECT status FROM ingest_runs"))]
     engine.dispose()
-    return {"rows": rows, "distinct": distinct, "ids": ids, "cases": cases, "runs": statuses}
+    return {
+        "rows": rows,
+        "distinct": distinct,
+        "ids": ids,
+        "cases": cases,
+        "runs": statuses,
+        "files": len(files),
+    }
 
 
 def _ingest(path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -100,58 +110,127 @@ def _ingest(path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def kills(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dict[str, Any]:
-    rng = random.Random(10)
+def _wait_for_lock(proc: subprocess.Popen[bytes], home: Path) -> float:
+    """Wait until the run holds its lock (start-up, loading rules and enrichment data, takes
+    seconds before that); returns the moment, perf_counter."""
+    runs_dir = home / "lake" / ".runs"
+    while proc.poll() is None and not any(runs_dir.glob("run-*.lock")):
+        time.sleep(0.01)
+    return time.perf_counter()
+
+
+@dataclass(frozen=True)
+class _KillSetup:
+    backend: str
+    traffic: Path
+    expected: int
+    batch: int
+    clean: dict[str, Any]
+    run_s: float
+
+
+def _kill_trial(setup: _KillSetup, attempt: int) -> dict[str, Any] | None:
+    """One attempt: None when the process ended before its instant (not a kill)."""
+    backend, traffic, expected, batch = setup.backend, setup.traffic, setup.expected, setup.batch
+    clean, run_s = setup.clean, setup.run_s
+    rng = random.Random(1000 * attempt + 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "w"
+        url = _database(backend, f"abusedesk_faults_{backend}_{attempt}")
+        env = _env(home, url, batch)
+        proc = _ingest(traffic, env)
+        # A random instant within the clean run's length, from the moment it holds its lock.
+        _wait_for_lock(proc, home)
+        time.sleep(rng.uniform(0.0, run_s))
+        if proc.poll() is not None:
+            proc.wait()
+            _drop(url)
+            return None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        rerun = subprocess.Popen(
+            [*CLI, "ingest", str(traffic), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        stdout, err = rerun.communicate()
+        state = _state(home, url)
+        _drop(url)
+    problems = []
+    rebuilt = 0
+    if rerun.returncode != 0:
+        problems.append(f"rerun exit {rerun.returncode}: {err.decode()[-200:]}")
+    else:
+        rebuilt = int(json.loads(stdout.decode().splitlines()[-1]).get("rebuilt_events", 0))
+    if not state["rows"] == state["distinct"] == state["ids"] == expected:
+        problems.append(f"rows {state['rows']} distinct {state['distinct']} ids {state['ids']}")
+    if state["cases"] != clean["cases"]:
+        missing = sorted(set(clean["cases"]) - set(state["cases"]))
+        extra = sorted(set(state["cases"]) - set(clean["cases"]))
+        problems.append(
+            f"cases {len(state['cases'])} != clean {len(clean['cases'])}: "
+            f"missing {missing[:5]} extra {extra[:5]}"
+        )
+    if "running" in state["runs"]:
+        problems.append("a run is still marked running")
+    result = {
+        "attempt": attempt,
+        "problems": problems,
+        "interrupted": state["runs"].count("interrupted"),
+        "rebuilt_events": rebuilt,
+    }
+    print(f"{backend} kill {json.dumps(result)}", file=sys.stderr, flush=True)
+    return result
+
+
+def kills(
+    backend: str, traffic: Path, expected: int, n: int, batch: int, *, jobs: int
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "clean"
         url = _database(backend, "abusedesk_faults_clean")
-        started = time.perf_counter()
         proc = _ingest(traffic, _env(home, url, batch))
+        locked = _wait_for_lock(proc, home)
         _, err = proc.communicate()
-        clean_s = time.perf_counter() - started
+        # The run's own length: from taking its lock to its exit (start-up excluded).
+        run_s = time.perf_counter() - locked
         if proc.returncode != 0:
             raise SystemExit(f"clean run failed: {err.decode()[-400:]}")
         clean = _state(home, url)
         _drop(url)
-    # kills: processes killed while alive; interrupted_marked: of those, runs killed inside the
-    # run (between its start and its close), which recovery marked "interrupted".
-    out: dict[str, Any] = {"kills": 0, "ok": 0, "bad": [], "interrupted_marked": 0}
-    for trial in range(n):
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp) / "w"
-            url = _database(backend, f"abusedesk_faults_{trial}")
-            env = _env(home, url, batch)
-            proc = _ingest(traffic, env)
-            # From the moment the run holds its lock (start-up takes seconds), a random
-            # instant within the clean run's length.
-            runs_dir = home / "lake" / ".runs"
-            while proc.poll() is None and not any(runs_dir.glob("run-*.lock")):
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, clean_s))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+    # kills: processes killed while alive (an attempt whose process ended before its instant
+    # is replaced by another, up to 3n attempts); interrupted_marked: of those, runs killed
+    # inside the run (between its start and its close), which recovery marked "interrupted";
+    # rebuilt_reruns: reruns that rebuilt detection state from the dead run's events.
+    out: dict[str, Any] = {
+        "kills": 0,
+        "ok": 0,
+        "bad": [],
+        "interrupted_marked": 0,
+        "rebuilt_reruns": 0,
+        "run_s": round(run_s, 1),
+    }
+    attempt = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while out["kills"] < n and attempt < 3 * n:
+            wave = range(attempt + 1, attempt + 1 + min(n - out["kills"], 3 * n - attempt))
+            attempt = wave[-1]
+            setup = _KillSetup(backend, traffic, expected, batch, clean, run_s)
+            trial = partial(_kill_trial, setup)
+            for result in pool.map(trial, wave):
+                if result is None:
+                    continue
                 out["kills"] += 1
-            proc.wait()
-            rerun = _ingest(traffic, env)
-            _, err = rerun.communicate()
-            state = _state(home, url)
-            _drop(url)
-            problems = []
-            if rerun.returncode != 0:
-                problems.append(f"rerun exit {rerun.returncode}: {err.decode()[-200:]}")
-            if not state["rows"] == state["distinct"] == state["ids"] == expected:
-                problems.append(
-                    f"rows {state['rows']} distinct {state['distinct']} ids {state['ids']}"
-                )
-            if state["cases"] != clean["cases"]:
-                problems.append(f"cases {len(state['cases'])} != clean {len(clean['cases'])}")
-            if "running" in state["runs"]:
-                problems.append("a run is still marked running")
-            out["interrupted_marked"] += state["runs"].count("interrupted")
-            if problems:
-                out["bad"].append({"trial": trial, "problems": problems})
-            else:
-                out["ok"] += 1
+                out["interrupted_marked"] += result["interrupted"]
+                out["rebuilt_reruns"] += 1 if result["rebuilt_events"] else 0
+                if result["problems"]:
+                    out["bad"].append(
+                        {"attempt": result["attempt"], "problems": result["problems"]}
+                    )
+                else:
+                    out["ok"] += 1
+    out["attempts"] = attempt
     out["clean_cases"] = len(clean["cases"])
     return out
 
@@ -166,21 +245,23 @@ def pairs(backend: str, traffic: Path, expected: int, n: int, batch: int) -> dic
         second.write_bytes(b"".join(lines[cut_b:]))
         for trial in range(n):
             home = Path(tmp) / f"w{trial}"
-            url = _database(backend, f"abusedesk_pairs_{trial}")
+            url = _database(backend, f"abusedesk_pairs_{backend}_{trial}")
             env = _env(home, url, batch)
-            # The schema is made first: two first starts at once race on CREATE TABLE (a known
-            # problem of the store's first-use migration, not of ingest).
-            subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True)
+            # Both start on a fresh workspace: they also race to create the schema.
             procs = [_ingest(first, env), _ingest(second, env)]
-            codes = [p.wait() for p in procs]
+            errors = [p.communicate()[1].decode()[-200:] for p in procs]
+            codes = [p.returncode for p in procs]
             state = _state(home, url)
             _drop(url)
             out["failed_processes"] += sum(1 for c in codes if c != 0)
-            if codes == [0, 0] and state["rows"] == state["distinct"] == state["ids"] == expected:
+            # Without compaction the lake would hold one file per batch and partition.
+            out["max_files"] = max(out.get("max_files", 0), state["files"])
+            ok = codes == [0, 0] and state["rows"] == state["distinct"] == state["ids"] == expected
+            if ok:
                 out["ok"] += 1
             else:
-                errors = [p.stderr.read().decode()[-200:] if p.stderr else "" for p in procs]
                 out["bad"].append({"trial": trial, "codes": codes, "errors": errors, **state})
+            print(f"{backend} pair {trial} ok={ok} files={state['files']}", file=sys.stderr)
     return out
 
 
@@ -317,8 +398,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--hostile-good", type=int, default=50_000)
     parser.add_argument("--sections", default="hostile,far,kill,pairs")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="kill trials run side by side, per backend"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {"bench": "faults"}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         sim = Path(tmp) / "sim"
         subprocess.run(
@@ -340,21 +425,31 @@ def main() -> None:
         traffic = sim / "events.jsonl"
         expected = len({json.loads(line)["id"] for line in traffic.read_bytes().splitlines()})
         report["events"] = expected
-        for backend in args.backends.split(","):
+        sections = args.sections.split(",")
+
+        def run(backend: str) -> dict[str, Any] | str:
             if backend == "postgresql" and not _pg_reachable():
-                report[backend] = "unreachable"
-                continue
-            sections = args.sections.split(",")
+                return "unreachable"
             result: dict[str, Any] = {}
             if "hostile" in sections:
                 result["hostile"] = hostile(backend, args.hostile_good, args.batch)
             if "far" in sections:
                 result["far_event"] = far_event(backend, traffic, args.batch)
             if "kill" in sections:
-                result["kill"] = kills(backend, traffic, expected, args.kills, args.batch)
+                result["kill"] = kills(
+                    backend, traffic, expected, args.kills, args.batch, jobs=args.jobs
+                )
             if "pairs" in sections:
                 result["concurrent"] = pairs(backend, traffic, expected, args.pairs, args.batch)
-            report[backend] = result
+            return result
+
+        # The backends run side by side: a trial is mostly process start-up (rules, content
+        # models, enrichment data), so this halves the campaign on two cores.
+        backends = args.backends.split(",")
+        with ThreadPoolExecutor(max_workers=len(backends)) as pool:
+            for backend, result in zip(backends, pool.map(run, backends), strict=True):
+                report[backend] = result
+        report["wall_s"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report))
 
 

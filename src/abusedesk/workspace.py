@@ -121,11 +121,17 @@ class Workspace:
 
         return ContentScorer.for_registry(self.model_registry())
 
-    def detection_consumer(self, engine: DetectionEngine | None = None) -> DetectionConsumer:
+    def detection_consumer(
+        self, engine: DetectionEngine | None = None, *, rebuild_after_crash: bool = False
+    ) -> DetectionConsumer:
         from abusedesk.pipeline.signals import DetectionConsumer
 
         return DetectionConsumer(
-            engine or self.detection_engine(), self.store, self.clock, desk=self.desk
+            engine or self.detection_engine(),
+            self.store,
+            self.clock,
+            desk=self.desk,
+            rebuild_after_crash=rebuild_after_crash,
         )
 
     def report_intake(self) -> ReportIntake:

@@ -14,7 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
+from abusedesk.cli.main import app
 from abusedesk.events import runs
 from abusedesk.events.schema import Event, validate_event
 from abusedesk.lake.compaction import compact, recover_compactions
@@ -22,6 +24,7 @@ from abusedesk.lake.locks import RunLock, run_is_alive
 from abusedesk.lake.writer import LakeWriter, staged_path
 from abusedesk.pipeline import ingest as ingest_module
 from abusedesk.pipeline.ingest import Ingestor
+from abusedesk.pipeline.recovery import pending_files
 from abusedesk.storage.models import EventId, IngestRun, LakeBatch
 from abusedesk.workspace import Workspace
 
@@ -182,3 +185,30 @@ def test_compaction_killed_before_or_after_its_rename_is_undone_or_finished(
     assert recover_compactions(lake) == 2
     assert sorted(folder.iterdir()) == [merged]
     assert lake_ids(workspace) == sorted(f"m{i}" for i in range(20))
+
+
+def test_abusedesk_lake_compact_leaves_batches_not_yet_detected(
+    workspace: Workspace, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A committed batch whose detection never ran keeps its own files: compaction asks which
+    batches are pending under the lake lock, after listing the files, so `abusedesk lake
+    compact` (or another run's compaction) can never merge what recovery must read back."""
+    done = tmp_path / "done.jsonl"
+    done.write_bytes(b"".join(message(i) for i in range(10)))
+    Ingestor(workspace.store, workspace.lake_dir, batch_size=2, compact_after=False).ingest_paths(
+        [done]
+    )
+    killed = tmp_path / "killed.jsonl"
+    killed.write_bytes(message(100) + message(101) + message(102))
+    with pytest.raises(KeyboardInterrupt):
+        ingestor(workspace, Recorder(fail=True)).ingest_paths([killed])
+    (pending,) = pending_files(workspace.store, workspace.lake_dir)
+    result = CliRunner().invoke(app, ["lake", "compact"])
+    assert result.exit_code == 0, result.output
+    assert pending.exists()
+    assert len(list(pending.parent.glob("part-*.parquet"))) == 2  # the merged file and it
+    later = Recorder()
+    summary = ingestor(workspace, later).ingest_paths([killed])
+    assert summary.recovered_events == 2
+    assert later.seen == ["m100", "m101", "m102"]
+    assert lake_ids(workspace) == sorted([f"m{i}" for i in range(10)] + ["m100", "m101", "m102"])

@@ -3,6 +3,9 @@ log is append-only on both backends."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -44,3 +47,25 @@ def test_audit_log_refuses_changes(workspace: Workspace, statement: str) -> None
         )
     with pytest.raises(Exception, match="append-only"), workspace.store.transaction() as session:
         session.execute(text(statement))
+
+
+def test_processes_starting_at_once_on_an_empty_database_all_migrate_it(
+    workspace: Workspace,
+) -> None:
+    """First use migrates: several processes starting together on a fresh workspace (two
+    ingests at once) wait for one another instead of racing on CREATE TABLE."""
+    engine = workspace.store.engine
+    db.downgrade(engine, "base")
+    workspace.store.close()
+    url = workspace.settings.resolved_database_url
+    code = f"from abusedesk.storage.db import Store; Store({url!r}).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+    ]
+    errors = [p.communicate()[1].decode()[-300:] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    check = db.make_engine(url)
+    try:
+        assert db.current_revision(check) == db.head_revision()
+    finally:
+        check.dispose()

@@ -78,7 +78,8 @@ def _run(
     with workspace() as ws:
         files = expand(paths)
         total = sum(p.stat().st_size for p in files)
-        consumer = ws.detection_consumer() if detect else None
+        # A fresh process: after a crash, its detection state is rebuilt from the lake.
+        consumer = ws.detection_consumer(rebuild_after_crash=True) if detect else None
         ingestor = ws.ingestor(actor="cli", consumers=[consumer] if consumer else [])
         show = err.is_terminal and not as_json
         with Progress(

@@ -9,6 +9,7 @@ from abusedesk.cli.context import workspace
 from abusedesk.cli.output import err, handles_errors, out, print_rows
 from abusedesk.errors import InputError
 from abusedesk.lake.compaction import compact, count_by_partition
+from abusedesk.pipeline.recovery import pending_files
 
 app = typer.Typer(help="The Parquet event lake.", no_args_is_help=True)
 
@@ -43,7 +44,10 @@ def compact_cmd(
 ) -> None:
     """Merge each partition's small Parquet files into one."""
     with workspace() as ws:
-        removed = compact(ws.lake_dir, min_files=min_files)
+        # Files of batches not yet through detection stay as they are (pipeline/recovery.py).
+        removed = compact(
+            ws.lake_dir, min_files=min_files, keep=lambda: pending_files(ws.store, ws.lake_dir)
+        )
         out.print(f"merged away {removed} file(s)")
 
 

@@ -21,15 +21,19 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 from abusedesk.content.documents import CHANNELS, Channel, Document
 from abusedesk.content.featurize import Featurizer
 from abusedesk.errors import FormatError
+
+if TYPE_CHECKING:
+    # Imported where a model is fitted or loaded: scikit-learn costs seconds to import,
+    # which every command (an ingest, a kill-and-rerun) paid at start-up, scoring or not.
+    from sklearn.linear_model import LogisticRegression
 
 FORMAT: Final = "abusedesk-content-model/1"
 
@@ -58,6 +62,8 @@ class ContentModel:
         *,
         c: float = 30.0,
     ) -> ContentModel:
+        from sklearn.linear_model import LogisticRegression
+
         texts = [d.text for d in docs]
         extras = [d.extra for d in docs]
         # Emails are long: word pairs add little to them and cost a third of featurizing.
@@ -122,6 +128,7 @@ def load_model(path: Path) -> ContentModel:
     import zipfile
 
     import skops.io
+    from sklearn.linear_model import LogisticRegression
 
     try:
         untrusted = skops.io.get_untrusted_types(file=path)

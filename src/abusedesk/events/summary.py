@@ -53,9 +53,11 @@ class IngestSummary:
     # they were detected on with hour_utc as their only enrichment (see enrich.Enricher).
     enrich_failures: int = 0
     # Runs found dead at this run's start (marked "interrupted"), and the events of their
-    # committed batches this run sent through detection (pipeline/recovery.py).
+    # committed batches this run sent through detection (pipeline/recovery.py), and the
+    # lake's events replayed first to rebuild the dead process's detection state.
     interrupted_runs: list[int] = field(default_factory=list)
     recovered_events: int = 0
+    rebuilt_events: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     quarantine_sample: list[QuarantinedItem] = field(default_factory=list)
     results: list[ItemResult] | None = None
@@ -67,6 +69,7 @@ class IngestSummary:
             recovery = {
                 "interrupted_runs": self.interrupted_runs,
                 "recovered_events": self.recovered_events,
+                "rebuilt_events": self.rebuilt_events,
             }
         return {
             **recovery,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -38,20 +38,25 @@ def compact(
     *,
     min_files: int = 8,
     partitions: Iterable[Path] | None = None,
-    keep: frozenset[Path] = frozenset(),
+    keep: Callable[[], Collection[Path]] | None = None,
 ) -> int:
     """Merge each partition holding at least `min_files` files into one file.
 
-    `keep`: files not to merge (those of batches recovery may still need to read back).
-    Returns the number of files removed. Readers running at the same moment may briefly see
-    the merged file next to its sources; compaction runs at the end of ingest for that reason.
+    `keep`: asked under the lock, after the partitions are listed, for the files not to merge
+    (those of committed batches not yet through detection, which recovery may have to read
+    back). A batch's files are published only after its commit, so every file listed that is
+    still pending is known by then. Returns the number of files removed. Readers running at
+    the same moment may briefly see the merged file next to its sources; compaction runs at the
+    end of ingest for that reason.
     """
     removed = 0
     with lake_lock(lake):
         recover_compactions(lake)
         folders = list(partitions) if partitions is not None else _all_partitions(lake)
-        for folder in folders:
-            files = [p for p in sorted(folder.glob("part-*.parquet")) if p not in keep]
+        listed = [(folder, sorted(folder.glob("part-*.parquet"))) for folder in folders]
+        kept = frozenset(keep()) if keep is not None else frozenset()
+        for folder, found in listed:
+            files = [p for p in found if p not in kept]
             if len(files) < min_files:
                 continue
             etype = folder.parent.name.removeprefix("type=")

@@ -19,19 +19,22 @@ def lake_events(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    where: str | None = None,
     batch_rows: int = 20_000,
 ) -> Iterator[Event]:
-    """Every event in the lake within [since, until), oldest first, ties broken by id."""
-    where, params = [], []
+    """Every event in the lake within [since, until) (and matching the SQL condition `where`,
+    from trusted code only), oldest first, ties broken by id."""
+    conditions: list[str] = [] if where is None else [f"({where})"]
+    params: list[datetime] = []
     if since is not None:
-        where.append("ts >= ?")
+        conditions.append("ts >= ?")
         params.append(since)
     if until is not None:
-        where.append("ts < ?")
+        conditions.append("ts < ?")
         params.append(until)
     sql = "SELECT * FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     sql += " ORDER BY ts, id"
     result = reader.con.execute(sql, params)
     columns = [d[0] for d in result.description or []]

@@ -45,10 +45,13 @@ from abusedesk.pipeline import linking
 from abusedesk.pipeline.recovery import (
     Recovered,
     batch_events,
+    dead_process_ids,
     forget_batch,
     pending_files,
     recover,
 )
+from abusedesk.pipeline.replay import rebuild_state
+from abusedesk.pipeline.signals import DetectionConsumer
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import LakeBatch
 
@@ -239,11 +242,25 @@ class _Run(BatchReader):
             raise
 
     def _detect_recovered(self, recovered: Recovered) -> None:
-        """Committed batches of dead runs that detection never saw go through it now."""
+        """Committed batches of dead runs that detection never saw go through it now, after
+        a fresh detection consumer's state is rebuilt from the lake (the dead process's
+        windows, flags and case bars died with it), so the rerun detects as one clean run."""
         summary = self.summary
         summary.interrupted_runs = list(recovered.interrupted_runs)
-        for batch_id, files in recovered.batches:
-            events = batch_events(self.ing.lake_dir, files)
+        lake = self.ing.lake_dir
+        pending = [(batch_id, batch_events(lake, files)) for batch_id, files in recovered.batches]
+        fresh = [
+            c
+            for c in self.ing.consumers
+            if isinstance(c, DetectionConsumer) and c.rebuild_after_crash and not c.stats.events
+        ]
+        if fresh and recovered.interrupted_runs:
+            ids = dead_process_ids(self.ing.store, summary.run_id)
+            ids -= {e.id for _, events in pending for e in events}  # detected just below
+            with LakeReader(lake) as reader:
+                for detection in fresh:
+                    summary.rebuilt_events = rebuild_state(detection, reader, ids)
+        for batch_id, events in pending:
             if events:
                 for consumer in self.ing.consumers:
                     consumer.on_events(events)
@@ -456,7 +473,7 @@ class _Run(BatchReader):
                 self.ing.lake_dir,
                 min_files=8,
                 partitions=partitions_of(self.written),
-                keep=pending_files(self.ing.store, self.ing.lake_dir),
+                keep=lambda: pending_files(self.ing.store, self.ing.lake_dir),
             )
         summary = self.summary
         summary.elapsed_s = time.perf_counter() - self.started

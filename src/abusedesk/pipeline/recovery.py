@@ -34,7 +34,7 @@ from abusedesk.lake.replay import row_event
 from abusedesk.lake.writer import publish, staged_run
 from abusedesk.logs import fields
 from abusedesk.storage.db import Store
-from abusedesk.storage.models import IngestRun, LakeBatch
+from abusedesk.storage.models import EventId, IngestRun, LakeBatch
 
 log = logging.getLogger("abusedesk.pipeline.recovery")
 
@@ -124,6 +124,28 @@ def pending_files(store: Store, lake: Path) -> frozenset[Path]:
     with store.sessions() as session:
         rows = session.scalars(select(LakeBatch.files))
         return frozenset(lake / name for files in rows for name in files)
+
+
+def dead_process_ids(store: Store, run_id: int) -> set[str]:
+    """The ids of the events the process(es) that died before run `run_id` took in: those of
+    the interrupted runs just before it (a rerun killed in turn after rebuilding adds its own
+    to its predecessor's), back to the last run that ended otherwise."""
+    with store.sessions() as session:
+        statuses = session.execute(
+            select(IngestRun.id, IngestRun.status)
+            .where(IngestRun.id < run_id)
+            .order_by(IngestRun.id.desc())
+        )
+        chain = []
+        for earlier, status in statuses:
+            if status != "interrupted":
+                break
+            chain.append(earlier)
+        if not chain:
+            return set()
+        return set(
+            session.scalars(select(EventId.event_id).where(EventId.ingest_run_id.in_(chain)))
+        )
 
 
 def forget_batch(store: Store, batch_id: int) -> None:

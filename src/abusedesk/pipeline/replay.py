@@ -3,12 +3,17 @@
 Replay records signals and cases like streaming ingest (a rule never raises a signal twice for
 one event, so replaying is safe); `warm_up` first fills the feature windows with the events
 just before the start, recording nothing, so the first events detected see full windows.
+`rebuild_state` does the same for ingest after a crash: the dead process's detection state
+(windows, first-seen ages, link flags, case bars, risk, cooldowns) is rebuilt by replaying the
+events it detected, read back from the lake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
+
+import pyarrow as pa
 
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.events.schema import UNATTRIBUTED
@@ -56,6 +61,34 @@ def warm_up(engine: DetectionEngine, reader: LakeReader, start: datetime) -> int
         engine.evaluate(event)
         count += 1
     return count
+
+
+def rebuild_state(consumer: DetectionConsumer, reader: LakeReader, ids: Collection[str]) -> int:
+    """Rebuild a fresh consumer's detection state after a crash: the lake's events with these
+    ids (those the dead process detected), oldest first, through `consumer.warm` (nothing is
+    recorded). Returns the events replayed; 0 with feature state outside the process (Redis
+    keeps it across a crash)."""
+    if not ids or not consumer.engine.state_in_process:
+        return 0
+    wanted = pa.table({"id": pa.array(sorted(ids), pa.string())})
+    reader.con.register("_rebuild_ids", wanted)
+    try:
+        batch = []
+        count = 0
+        for event in lake_events(reader, where="id IN (SELECT id FROM _rebuild_ids)"):
+            if event.account_id == UNATTRIBUTED:
+                continue
+            batch.append(event)
+            if len(batch) >= BATCH:
+                consumer.warm(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            consumer.warm(batch)
+            count += len(batch)
+        return count
+    finally:
+        reader.con.unregister("_rebuild_ids")
 
 
 def lake_size(reader: LakeReader) -> int:

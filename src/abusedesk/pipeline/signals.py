@@ -64,8 +64,12 @@ class DetectionConsumer:
         *,
         cooldown_s: int = 3600,
         desk: Desk | None = None,
+        rebuild_after_crash: bool = False,
     ) -> None:
         self.engine = engine
+        # Ingest warms a fresh consumer from the lake when it finds a killed run's work
+        # (pipeline/replay.rebuild_state); a long-lived one (the API's) keeps its own state.
+        self.rebuild_after_crash = rebuild_after_crash
         self.desk = desk
         self.store = store
         self.clock = clock
@@ -86,6 +90,22 @@ class DetectionConsumer:
             self.collect(verdict)
         self.stats.enrich_failures += failure_count() - failures
         self.flush()
+
+    def warm(self, events: Sequence[Event]) -> None:
+        """Evaluate events detected before (by a run that died), recording nothing: the
+        feature windows, link flags, case bars and signal cooldowns end as they would after
+        `on_events` of the same events, and no signal, hit or count is kept."""
+        stats, self.stats = self.stats, DetectionStats()
+        try:
+            for verdict in self.engine.evaluate_many(events):
+                if not isinstance(verdict, Verdict):
+                    raise verdict
+                self.collect(verdict)
+        finally:
+            self.stats = stats
+            self._drafts, self._hits = [], {}
+            for last in self._last.values():
+                last.draft = None  # stands for a signal the dead run wrote
 
     @property
     def enrich_failures(self) -> int:

@@ -7,6 +7,8 @@ Migrations run automatically on first use (and explicitly with `abusedesk db upg
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from abusedesk.errors import ConfigError
@@ -29,10 +31,12 @@ _lock = threading.Lock()
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching a new file to WAL waits for a lock another process
+    # starting at the same moment may hold.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -95,8 +99,41 @@ def ensure_migrated(engine: Engine) -> None:
         if key in _migrated:
             return
         if current_revision(engine) != head_revision():
-            upgrade(engine)
+            # Two processes starting on a fresh workspace at once: the second waits for the
+            # first's migration, then finds the schema at head.
+            with _migration_lock(engine):
+                if current_revision(engine) != head_revision():
+                    upgrade(engine)
         _migrated.add(key)
+
+
+# pg_advisory_lock key of first-use migrations (any constant; "abusedsk" in ASCII).
+_PG_MIGRATION_LOCK = 0x6162757365647368
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Across processes: a PostgreSQL advisory lock, or a lock file beside the SQLite file."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def forget_migrated() -> None:

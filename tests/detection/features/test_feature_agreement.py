@@ -160,3 +160,25 @@ def test_full_row_writers_match_the_generic_path(reads: str) -> None:
         assert written == expected, row["id"]
         assert list(written) == list(expected)
     assert fast.store.dropped_late == generic.store.dropped_late > 0
+
+
+@pytest.mark.redis
+def test_redis_watermark_expires_with_the_window_state(
+    feature_redis: redis.Redis, redis_prefix: str
+) -> None:
+    """A watermark nothing writes to any more expires like the window state it judges lateness
+    against, so one far-dated event cannot hold it up for ever."""
+    store = RedisStore(feature_redis, prefix=redis_prefix, lateness_s=600, ttl_margin_s=60)
+    features = engine(store, "every-feature")
+    features.observe_many(stream(50, seed=3, disorder=False))
+    wm_ttl = feature_redis.ttl(f"{redis_prefix}:wm")
+    window_ttls = [
+        feature_redis.ttl(key)
+        for key in feature_redis.scan_iter(f"{redis_prefix}:f:*", count=10_000)
+        if feature_redis.type(key) == b"hash"
+    ]
+    assert window_ttls, "the event should have written window state"
+    # The longest window is 7 days: its state, and so the watermark, lives 7d + 600 s + bucket
+    # + 60 s of wall-clock time after the last write.
+    assert 7 * 86400 + 660 <= wm_ttl <= 7 * 86400 + 660 + 86400
+    assert wm_ttl >= max(window_ttls)

@@ -10,7 +10,8 @@ because float sums must come out bit-identical to MemoryStore's. Distinct keeps 
 per-bucket SETs plus running member counts for the head's window, exactly as in memory.
 
 Layout (P = prefix, kh = hash of the key values):
-    P:wm                  the watermark (largest ts seen)
+    P:wm                  the watermark (largest ts seen); it expires with the longest window
+                          state (WM_TTL), so a watermark nothing writes to any more goes
     P:f:<table>:<kh>      window: HASH h (head), t (total), c (head bucket), tb (trimmed
                           below), <bucket> -> value;  distinct: HASH h, tb, <bucket> -> 1;
                           age: STRING first-seen epoch seconds
@@ -34,7 +35,10 @@ def script(tables: Sequence[TableSpec], ttls: Sequence[int]) -> str:
         f"n={t.n_buckets}, int={'true' if t.integer else 'false'}, ttl={ttl}}}"
         for t, ttl in zip(tables, ttls, strict=True)
     )
-    return f"local T = {{\n{rows}\n}}\n{_BODY}"
+    # The watermark lives as long as the longest-lived window state (ages excepted): once
+    # that has expired there is nothing left for it to judge lateness against.
+    wm_ttl = max((ttl for t, ttl in zip(tables, ttls, strict=True) if t.kind != "age"), default=0)
+    return f"local T = {{\n{rows}\n}}\nlocal WM_TTL = {wm_ttl}\n{_BODY}"
 
 
 def _lua_str(text: str) -> str:
@@ -272,7 +276,11 @@ for _, ev in ipairs(cjson.decode(ARGV[3])) do
     out[#out + 1] = v
   end
 end
-redis.call('SET', wmkey, fmt(W))
+if WM_TTL > 0 then
+  redis.call('SET', wmkey, fmt(W), 'EX', WM_TTL)
+else
+  redis.call('SET', wmkey, fmt(W))
+end
 -- One JSON reply instead of thousands of RESP values: decoding it is far cheaper in Python.
 -- Counts are integers (exact in %.14g below 1e14); float sums are already %.17g strings.
 return cjson.encode(out)
