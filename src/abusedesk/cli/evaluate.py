@@ -54,7 +54,7 @@ def open_cases(store: Store) -> list[CaseSummary]:
     return [
         CaseSummary(c.account_id, c.policy, c.priority, tuple(c.rules))
         for c in list_cases(store)
-        if c.status in ("open", "pending")
+        if c.status != "closed"
     ]
 
 
