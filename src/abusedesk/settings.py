@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Time limit of one `abusedesk sql` query, in seconds.",
     )
+    sql_memory_limit_mb: int = Field(
+        default=1024,
+        ge=16,
+        description="Memory cap of one `abusedesk sql` query (DuckDB memory_limit), in MiB; a "
+        "query over it stops with an out-of-memory error (nothing spills to disk).",
+    )
     investigate_timeout_s: float = Field(
         default=10.0,
         gt=0,

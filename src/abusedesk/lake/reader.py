@@ -2,12 +2,14 @@
 
 A `LakeReader` is an in-memory DuckDB connection whose views read the lake's files at query time,
 so it always sees what ingest has written. For user SQL (`abusedesk sql`, analytics/sql.py) the
-connection is locked down after the views exist: file access outside the lake is disabled and
-configuration is frozen.
+connection is locked down after the views exist: file access outside the lake is disabled, memory
+is capped (`memory_limit_mb`; spilling to disk is off, so a query over the cap fails with an
+out-of-memory error rather than writing temporary files) and configuration is frozen.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -56,14 +58,26 @@ def _empty_view(etype: str) -> str:
 
 
 class LakeReader:
-    def __init__(self, lake: Path, *, locked: bool = False, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        lake: Path,
+        *,
+        locked: bool = False,
+        threads: int | None = None,
+        memory_limit_mb: int | None = None,
+    ) -> None:
         self.lake = lake
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         if threads is not None:
             self.con.execute(f"SET threads = {int(threads)}")
         self._create_views()
+        if memory_limit_mb is not None:
+            self.con.execute(f"SET memory_limit = '{int(memory_limit_mb)}MB'")
         if locked:
+            self.con.execute("SET temp_directory = ''")
+            # A query naming an extension's function must not fetch it from the network.
+            self.con.execute("SET autoinstall_known_extensions = false")
             self.con.execute(f"SET allowed_directories = [{_sql_string(str(lake))}]")
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")
@@ -87,7 +101,11 @@ class LakeReader:
         self.con.execute("CREATE OR REPLACE VIEW events AS " + " UNION ALL BY NAME ".join(selects))
 
     def close(self) -> None:
-        self.con.close()
+        # A user query stopped at its deadline while DuckDB was still parsing it (parsing is
+        # not interruptible) holds a cursor: the connection is released when that query's
+        # thread closes the cursor and the last reference goes.
+        with contextlib.suppress(duckdb.ResourceInUseException):
+            self.con.close()
 
     def __enter__(self) -> LakeReader:
         return self
