@@ -119,7 +119,14 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int | None) -> 
 
 
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "query failed"
+    """The error's first line (DuckDB follows it with the query and a caret), and the second
+    too when the first only introduces it ("... extension 'x':")."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "query failed"
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
 
 
 def check_read_only(sql: str) -> None:
