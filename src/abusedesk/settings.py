@@ -7,6 +7,8 @@ disagree, so the documentation cannot fall behind the code.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -287,10 +289,21 @@ class Settings(BaseSettings):
         return (self.account_map_path or self.resolved_home / "account_map.yaml").expanduser()
 
     def ensure_home(self) -> Path:
+        """Make the home folder, private to the user: it holds message bodies and personal data.
+
+        The process umask becomes 077, so every file the workspace writes afterwards (SQLite
+        database and journal, lake Parquet, models, logs) is created 0600 and every folder
+        0700, whichever library writes it; the home folder and its parts are set to 0700 too,
+        in case they were made before (a folder of another owner is left as it is).
+        """
+        os.umask(0o077)
         home = self.resolved_home
-        home.mkdir(parents=True, exist_ok=True)
-        for sub in ("lake", "models", "logs"):
-            (home / sub).mkdir(exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in ("", "lake", "models", "logs"):
+            folder = home / sub
+            folder.mkdir(mode=0o700, exist_ok=True)
+            with contextlib.suppress(PermissionError):
+                folder.chmod(0o700)
         return home
 
 
