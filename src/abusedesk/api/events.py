@@ -11,6 +11,7 @@ from abusedesk.api.auth import require
 from abusedesk.api.responses import JSONBody
 from abusedesk.auth.tokens import Principal
 from abusedesk.errors import FormatError, LimitError
+from abusedesk.events import jsontext
 from abusedesk.workspace import Workspace
 
 router = APIRouter()
@@ -55,7 +56,7 @@ async def post_events(
     objects: list[Any] | None = None
     if stripped.startswith(b"["):
         try:
-            items = orjson.loads(stripped)
+            items = jsontext.loads(stripped)
         except orjson.JSONDecodeError as exc:
             raise FormatError(f"body is not a valid JSON array: {exc}") from None
         objects = list(items)
