@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Most events (array items or NDJSON lines) one POST /v1/events may carry; more get 413.",
     )
+    api_max_rejections_shown: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="Rejected items a POST /v1/events answer lists (the first ones); the answer "
+        "counts them all.",
+    )
     api_auth_cache_s: float = Field(
         default=10.0,
         ge=0,
