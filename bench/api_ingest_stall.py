@@ -29,7 +29,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from decisions import Bodies, drive, free_port  # noqa: E402 - bench/ is not a package
+from decisions import Bodies, drive, free_port
 
 
 def ingest_body(batch: int, items: int, body_chars: int) -> bytes:
@@ -49,6 +49,40 @@ def ingest_body(batch: int, items: int, body_chars: int) -> bytes:
         }
         lines.append(orjson.dumps(event))
     return b"\n".join(lines) + b"\n"
+
+
+def engine_wait(bulk: int = 30_000) -> dict[str, float]:
+    """In process, no HTTP: how long evaluate() (a decision) waits while another thread runs
+    evaluate_many() over `bulk` simulator events (an ingest batch) on the same engine."""
+    from abusedesk.detection.engine import DetectionEngine
+    from sim_events import sim_events
+
+    engine = DetectionEngine.load()
+    events = [e for _, e in zip(range(bulk + 5_000), sim_events(3, 1.0), strict=False)]
+    done = threading.Event()
+
+    def batch() -> None:
+        engine.evaluate_many(events[:bulk])
+        done.set()
+
+    thread = threading.Thread(target=batch)
+    thread.start()
+    waits = []
+    for event in events[bulk:]:
+        if done.is_set():
+            break
+        t0 = time.perf_counter()
+        engine.evaluate(event)
+        waits.append(time.perf_counter() - t0)
+        time.sleep(0.005)
+    thread.join()
+    waits.sort()
+    return {
+        "decisions": len(waits),
+        "p50_ms": round(waits[len(waits) // 2] * 1e3, 2),
+        "p99_ms": round(waits[int(len(waits) * 0.99)] * 1e3, 2),
+        "max_ms": round(waits[-1] * 1e3, 2),
+    }
 
 
 def main() -> None:
@@ -79,8 +113,17 @@ def main() -> None:
         ).stdout.strip()
         port = free_port()
         server = subprocess.Popen(
-            ["taskset", "-c", "1", sys.executable, "-m", "abusedesk.cli.main", "serve"]
-            + ["--port", str(port)],
+            [
+                "taskset",
+                "-c",
+                "1",
+                sys.executable,
+                "-m",
+                "abusedesk.cli.main",
+                "serve",
+                "--port",
+                str(port),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -143,6 +186,7 @@ def main() -> None:
                 "decisions_idle": {k: idle[k] for k in keys},
                 "decisions_during_ingest": {k: busy[k] for k in keys},
                 "ingest_posts": ingests,
+                "engine_evaluate_wait_during_batch": engine_wait(),
             }
         )
     )
