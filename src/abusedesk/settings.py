@@ -7,6 +7,8 @@ disagree, so the documentation cannot fall behind the code.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -88,6 +90,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Time limit of one `abusedesk sql` query, in seconds.",
     )
+    sql_memory_limit_mb: int = Field(
+        default=1024,
+        ge=16,
+        description="Memory cap of one `abusedesk sql` query (DuckDB memory_limit), in MiB; a "
+        "query over it stops with an out-of-memory error (nothing spills to disk).",
+    )
     investigate_timeout_s: float = Field(
         default=10.0,
         gt=0,
@@ -132,6 +140,13 @@ class Settings(BaseSettings):
         ge=1,
         le=1_000_000,
         description="Most events (array items or NDJSON lines) one POST /v1/events may carry; more get 413.",
+    )
+    api_max_rejections_shown: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="Rejected items a POST /v1/events answer lists (the first ones); the answer "
+        "counts them all.",
     )
     api_auth_cache_s: float = Field(
         default=10.0,
@@ -288,10 +303,21 @@ class Settings(BaseSettings):
         return (self.account_map_path or self.resolved_home / "account_map.yaml").expanduser()
 
     def ensure_home(self) -> Path:
+        """Make the home folder, private to the user: it holds message bodies and personal data.
+
+        The process umask becomes 077, so every file the workspace writes afterwards (SQLite
+        database and journal, lake Parquet, models, logs) is created 0600 and every folder
+        0700, whichever library writes it; the home folder and its parts are set to 0700 too,
+        in case they were made before (a folder of another owner is left as it is).
+        """
+        os.umask(0o077)
         home = self.resolved_home
-        home.mkdir(parents=True, exist_ok=True)
-        for sub in ("lake", "models", "logs"):
-            (home / sub).mkdir(exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in ("", "lake", "models", "logs"):
+            folder = home / sub
+            folder.mkdir(mode=0o700, exist_ok=True)
+            with contextlib.suppress(PermissionError):
+                folder.chmod(0o700)
         return home
 
 

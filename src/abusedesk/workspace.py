@@ -196,7 +196,12 @@ class Workspace:
             )
 
     def lake_reader(self, *, locked: bool = False) -> LakeReader:
-        return LakeReader(self.lake_dir, locked=locked)
+        """A reader of the lake; `locked` is the one user SQL runs on, with its memory cap."""
+        if locked:
+            return LakeReader(
+                self.lake_dir, locked=True, memory_limit_mb=self.settings.sql_memory_limit_mb
+            )
+        return LakeReader(self.lake_dir)
 
     def account_lake(self) -> AccountLake:
         """The investigation's reader of the lake, with its time limit: one per workspace,

@@ -40,3 +40,45 @@ def test_a_405_names_the_allowed_methods(api_client: TestClient) -> None:
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert response.headers["allow"] == "POST"
+
+
+def test_openapi_documents_bodies_errors_and_the_bearer_scheme(api_client: TestClient) -> None:
+    spec = api_client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    error = {"$ref": "#/components/schemas/Error"}
+    codes = spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    assert {"unauthorized", "forbidden", "limit_exceeded", "bad_query"} <= set(codes["enum"])
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            responses = operation["responses"]
+            assert "422" not in responses, where  # validation errors answer 400
+            assert responses["500"]["content"]["application/json"]["schema"] == error, where
+            if path == "/v1/health":
+                assert "security" not in operation
+                continue
+            assert operation["security"] == [{"bearerAuth": []}], where
+            for status in ("400", "401", "403", "404"):
+                assert responses[status]["content"]["application/json"]["schema"] == error
+    assert "requestBody" in spec["paths"]["/v1/events"]["post"]
+    assert "requestBody" in spec["paths"]["/v1/decisions"]["post"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("get", "/v1/decisions", "POST"),
+        ("delete", "/v1/health", "GET"),
+    ],
+)
+def test_a_405_on_any_route_names_the_allowed_methods(
+    api_client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = api_client.request(method, path)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["allow"] == allow

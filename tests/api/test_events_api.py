@@ -29,7 +29,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_ndjson_answers_per_line_and_keeps_good_lines(
+def test_ndjson_answers_with_counts_and_rejections_and_keeps_good_lines(
     api_client: TestClient, token: str, workspace: Workspace
 ) -> None:
     body = ndjson(
@@ -39,35 +39,43 @@ def test_ndjson_answers_per_line_and_keeps_good_lines(
     assert response.status_code == 200
     data = response.json()
     assert (data["accepted"], data["rejected"], data["duplicates"]) == (2, 2, 0)
-    assert [(r["line"], r["status"]) for r in data["results"]] == [
-        (1, "accepted"),
-        (2, "rejected"),
-        (3, "rejected"),
-        (4, "accepted"),
-    ]
-    assert data["results"][2]["reason"] == "field 'ts' is not an RFC 3339 timestamp: 'noon'"
-    assert data["results"][0]["id"] == "h1"
+    assert [r["line"] for r in data["rejections"]] == [2, 3]
+    assert data["rejections"][0]["reason"].startswith("not valid JSON")
+    assert data["rejections"][1] == {
+        "line": 3,
+        "reason": "field 'ts' is not an RFC 3339 timestamp: 'noon'",
+    }
     again = api_client.post("/v1/events", content=body, headers=auth(token)).json()
-    assert [r["status"] for r in again["results"]] == [
-        "duplicate",
-        "rejected",
-        "rejected",
-        "duplicate",
-    ]
+    assert (again["accepted"], again["rejected"], again["duplicates"]) == (0, 2, 2)
+    assert [r["line"] for r in again["rejections"]] == [2, 3]
     with workspace.lake_reader() as reader:
         assert reader.con.execute("SELECT count(*) FROM opt_outs").fetchone() == (2,)
 
 
-def test_json_array_answers_per_item(api_client: TestClient, token: str) -> None:
+def test_json_array_answers_with_counts_and_rejections(api_client: TestClient, token: str) -> None:
     body = orjson.dumps([ev(1), ev(1), {"id": "z"}, "text"])
     data = api_client.post("/v1/events", content=body, headers=auth(token)).json()
-    assert [(r["item"], r["status"]) for r in data["results"]] == [
-        (1, "accepted"),
-        (2, "duplicate"),
-        (3, "rejected"),
-        (4, "rejected"),
+    assert (data["accepted"], data["duplicates"], data["rejected"]) == (1, 1, 2)
+    assert data["rejections"] == [
+        {"item": 3, "reason": "missing required field 'type'"},
+        {"item": 4, "reason": "an event must be a JSON object, got string"},
     ]
-    assert data["results"][3]["reason"] == "an event must be a JSON object, got string"
+
+
+def test_the_answer_lists_only_the_first_rejections(workspace: Workspace) -> None:
+    from abusedesk.api.app import create_app
+    from abusedesk.auth.tokens import do_create_token
+
+    small = Workspace(workspace.settings.model_copy(update={"api_max_rejections_shown": 3}))
+    value, _ = do_create_token(small.store, small.clock, name="s", role="ingest", actor="test")
+    body = ndjson(orjson.dumps(ev(1)), *(b"{bad" for _ in range(50)), orjson.dumps(ev(2)))
+    try:
+        with TestClient(create_app(small)) as client:
+            data = client.post("/v1/events", content=body, headers=auth(value)).json()
+    finally:
+        small.close()
+    assert (data["accepted"], data["rejected"]) == (2, 50)
+    assert [r["line"] for r in data["rejections"]] == [2, 3, 4]
 
 
 def test_a_broken_array_is_one_clear_error(api_client: TestClient, token: str) -> None:
@@ -138,7 +146,7 @@ def test_a_post_with_no_event_writes_nothing(
             "accepted": 0,
             "duplicates": 0,
             "rejected": 0,
-            "results": [],
+            "rejections": [],
         }
     with workspace.store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(IngestRun)) == 0

@@ -156,7 +156,7 @@ def workable_queues(principal: Principal, book: QueueBook, asked: list[str] | No
     if not asked:
         return allowed
     for name in asked:
-        book.get(name)
+        book.asked(name)
         if name not in allowed:
             raise ForbiddenError(f"role {principal.role!r} may not work queue {name!r}")
     return asked

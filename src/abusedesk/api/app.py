@@ -23,6 +23,7 @@ from abusedesk.api.enforcement import router as enforcement_router
 from abusedesk.api.events import router as events_router
 from abusedesk.api.investigate import router as investigate_router
 from abusedesk.api.notices_bulk import router as notices_bulk_router
+from abusedesk.api.openapi import complete
 from abusedesk.api.probation import router as probation_router
 from abusedesk.api.queues import router as queues_router
 from abusedesk.api.reports import router as reports_router
@@ -59,6 +60,11 @@ class DeskAPI(FastAPI):
     (api/decisions.py says why); every other request goes through FastAPI as usual."""
 
     lane: DecisionLane | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = complete(super().openapi())
+        return self.openapi_schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lane = self.lane

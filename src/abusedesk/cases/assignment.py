@@ -168,7 +168,7 @@ def do_escalate_case(
         target = to_queue or (current.escalate_to if current else None)
         if target is None:
             raise ConflictError(f"queue {case.queue!r} has no escalation target; name one")
-        queue = desk.queues.get(target)
+        queue = desk.queues.asked(target)
         if target == case.queue:
             raise ConflictError(f"case {case_id} is in {target!r} already")
         before = {"queue": case.queue, "assignee": case.assignee}

@@ -212,7 +212,7 @@ def do_open_case(
     if not reason.strip():
         raise InputError("give a reason: it is kept in the audit log and shown on the case")
     if queue is not None:
-        desk.queues.get(queue)
+        desk.queues.asked(queue)
     facts = CaseFacts(
         account_id=account_id,
         policy=policy,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from abusedesk.cases.states import PRIORITIES, SOURCES
-from abusedesk.errors import ConfigError
+from abusedesk.errors import ConfigError, InputError
 
 _DURATION: Final = re.compile(r"^(\d+)([mhd])$")
 _UNITS: Final = {"m": "minutes", "h": "hours", "d": "days"}
@@ -107,6 +107,13 @@ class QueueBook:
         queue = self.queues.get(name)
         if queue is None:
             raise ConfigError(f"no queue {name!r} in {self.path}; known: {', '.join(self.order)}")
+        return queue
+
+    def asked(self, name: str) -> Queue:
+        """A queue a user named: an unknown name is their input error, not the server's."""
+        queue = self.queues.get(name)
+        if queue is None:
+            raise InputError(f"no queue {name!r}; known: {', '.join(self.order)}")
         return queue
 
     def workable_by(self, role: str) -> list[str]:

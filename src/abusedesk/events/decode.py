@@ -34,6 +34,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 import orjson
 
+from abusedesk.events import jsontext
 from abusedesk.events.schema import (
     ACCOUNT_ID_MAX_LEN,
     FIELDS,
@@ -168,7 +169,7 @@ def _object(data: dict[str, Any], name: str, raw: bytes) -> bool:
     if raw.count(b"{") + raw.count(b"[") >= _MAX_BRACKETS:
         return False
     try:
-        value = orjson.loads(raw)
+        value = jsontext.loads(raw)
     except orjson.JSONDecodeError:
         return False
     if value is None:

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import orjson
 
+from abusedesk.events import jsontext
 from abusedesk.events.adapters.base import Adapter, Limits, Location, Record, Rejected, excerpt
 from abusedesk.events.adapters.jsonl import JsonlAdapter, iter_line_batches
 from abusedesk.events.decode import decode_line
@@ -119,7 +120,7 @@ class BatchReader(ABC):
         pending = self.pending
         events = pending.events
         batch_size = self.batch_size
-        loads = orjson.loads
+        loads = jsontext.loads
         decode_error = orjson.JSONDecodeError
         validate = validate_event
         decode = decode_line
@@ -234,7 +235,7 @@ class BatchReader(ABC):
 
 def excerpt_obj(raw: object) -> str:
     try:
-        return excerpt(orjson.dumps(raw))
+        return excerpt(jsontext.dumps(raw))
     except TypeError:
         try:
             return excerpt(repr(raw))

@@ -280,25 +280,22 @@ def _check(field: Field, value: Any) -> Any:
 
 
 def _check_nested(name: str, value: Any) -> None:
-    """Refuse what the lake could not store as JSON text: nesting deeper than MAX_DEPTH, or an
-    integer outside 64 bits (orjson decodes those as floats; an object built in Python may not)."""
+    """Refuse what the lake could not store as JSON text: nesting deeper than MAX_DEPTH, or a
+    value JSON has no form for. Integers of any size are kept (events/jsontext.py writes them)."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         kind = type(item)
-        if kind is int:
-            if not INT_MIN <= item <= INT_MAX:
-                raise EventInvalid(f"field '{name}' holds an integer outside 64 bits")
-        elif kind is dict or kind is list:
+        if kind is dict or kind is list:
             if depth >= MAX_DEPTH:
                 raise EventInvalid(f"field '{name}' is nested deeper than {MAX_DEPTH} levels")
             values = item.values() if kind is dict else item
-            stack.extend((v, depth + 1) for v in values if type(v) in _NESTED)
-        elif not (kind is str or kind is float or kind is bool or item is None):
+            stack.extend((v, depth + 1) for v in values if type(v) in _CONTAINERS)
+        elif not (kind is str or kind is int or kind is float or kind is bool or item is None):
             raise EventInvalid(f"field '{name}' holds a {_typename(item)}, not a JSON value")
 
 
-_NESTED: Final = frozenset({dict, list, int})
+_CONTAINERS: Final = frozenset({dict, list})
 
 
 def validate_event(obj: object) -> Event:
@@ -355,7 +352,7 @@ def validate_event(obj: object) -> Event:
         field = spec.get(name)
         if field is None:
             if name not in ENVELOPE:
-                if type(value) is dict or type(value) is list or type(value) is int:
+                if type(value) is dict or type(value) is list:
                     _check_nested(name, value)
                 if attrs is None:
                     attrs = {}

@@ -5,13 +5,17 @@ so it always sees what ingest has written. A reader made `for_lookups` (the inve
 small queries, each naming one account) keeps the files' footers cached between queries, and
 reads a type whose files all have the current schema without `union_by_name`, which otherwise
 opens every file of the type to unify their schemas on every query (measured on a 4 M-event lake:
-166 ms a query with it and no cache, 10 ms without it and with the cache; docs/adr/0004). For user SQL (`abusedesk sql`, analytics/sql.py) the
-connection is locked down after the views exist: file access outside the lake is disabled and
-configuration is frozen.
+166 ms a query with it and no cache, 10 ms without it and with the cache; docs/adr/0004).
+
+For user SQL (`abusedesk sql`, analytics/sql.py) the connection is locked down after the views
+exist: file access outside the lake is disabled, memory is capped (`memory_limit_mb`; spilling
+to disk is off, so a query over the cap fails with an out-of-memory error rather than writing
+temporary files) and configuration is frozen.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -82,6 +86,7 @@ class LakeReader:
         locked: bool = False,
         threads: int | None = None,
         for_lookups: bool = False,
+        memory_limit_mb: int | None = None,
     ) -> None:
         self.lake = lake
         self.for_lookups = for_lookups
@@ -92,7 +97,12 @@ class LakeReader:
         if for_lookups:
             self.con.execute("SET parquet_metadata_cache = true")
         self._create_views()
+        if memory_limit_mb is not None:
+            self.con.execute(f"SET memory_limit = '{int(memory_limit_mb)}MB'")
         if locked:
+            self.con.execute("SET temp_directory = ''")
+            # A query naming an extension's function must not fetch it from the network.
+            self.con.execute("SET autoinstall_known_extensions = false")
             self.con.execute(f"SET allowed_directories = [{_sql_string(str(lake))}]")
             self.con.execute("SET enable_external_access = false")
             self.con.execute("SET lock_configuration = true")
@@ -118,7 +128,11 @@ class LakeReader:
         self.con.execute("CREATE OR REPLACE VIEW events AS " + " UNION ALL BY NAME ".join(selects))
 
     def close(self) -> None:
-        self.con.close()
+        # A user query stopped at its deadline while DuckDB was still parsing it (parsing is
+        # not interruptible) holds a cursor: the connection is released when that query's
+        # thread closes the cursor and the last reference goes.
+        with contextlib.suppress(duckdb.ResourceInUseException):
+            self.con.close()
 
     def __enter__(self) -> LakeReader:
         return self

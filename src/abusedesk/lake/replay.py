@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from abusedesk.events import jsontext
 from abusedesk.events.schema import FIELDS, Event
 from abusedesk.lake.reader import LakeReader
 
@@ -54,7 +53,7 @@ def row_event(values: dict[str, Any]) -> Event:
         if value is None:
             continue
         if field.name in _OBJ and isinstance(value, str):
-            value = orjson.loads(value)
+            value = jsontext.loads(value)
         data[field.name] = value
     attrs = values.get("attrs")
     return Event(
@@ -63,5 +62,5 @@ def row_event(values: dict[str, Any]) -> Event:
         values["ts"],
         values.get("account_id"),
         data,
-        orjson.loads(attrs) if attrs else None,
+        jsontext.loads(attrs) if attrs else None,
     )

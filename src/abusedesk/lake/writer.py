@@ -17,10 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from abusedesk.events import jsontext
 from abusedesk.events.schema import FIELDS, Event, Kind
 
 _ARROW: Final[dict[Kind, pa.DataType]] = {
@@ -105,9 +105,9 @@ def _table(etype: str, events: list[Event]) -> pa.Table:
     columns = dict(zip(struct.names, fields, strict=True))
     for name in _OBJ_FIELDS[etype]:
         values = [e.data.get(name) for e in events]
-        text = [None if v is None else orjson.dumps(v).decode() for v in values]
+        text = [None if v is None else jsontext.dumps(v).decode() for v in values]
         columns[name] = pa.array(text, pa.string())
-    attrs = [None if not e.attrs else orjson.dumps(e.attrs).decode() for e in events]
+    attrs = [None if not e.attrs else jsontext.dumps(e.attrs).decode() for e in events]
     arrays = [
         pa.array([e.id for e in events], pa.string()),
         pa.array([e.ts for e in events], TS_TYPE),

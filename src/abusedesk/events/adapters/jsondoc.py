@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
 
 import orjson
 
+from abusedesk.events import jsontext
 from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected, excerpt
 from abusedesk.events.schema import UNATTRIBUTED
 
@@ -239,7 +240,7 @@ class _JsonError(ValueError):
 def _decode(data: bytes | str) -> Any:
     """Decode one JSON value; raise _JsonError with orjson's message (it names line and column)."""
     try:
-        return orjson.loads(data)
+        return jsontext.loads(data)
     except orjson.JSONDecodeError as exc:
         raise _JsonError(str(exc), exc.lineno or None) from None
 
@@ -362,7 +363,7 @@ def excerpt_value(value: object) -> str:
     if not shallow(value, 200):
         return "(nested too deeply to show)"
     try:
-        return excerpt(orjson.dumps(value))
+        return excerpt(jsontext.dumps(value))
     except (orjson.JSONEncodeError, TypeError):
         return "(cannot be shown)"
 

@@ -12,6 +12,7 @@ from typing import BinaryIO, ClassVar
 
 import orjson
 
+from abusedesk.events import jsontext
 from abusedesk.events.adapters.base import Item, Limits, Location, Record, Rejected, excerpt
 
 _CHUNK = 1 << 20
@@ -90,7 +91,7 @@ class JsonlAdapter:
             if not line.strip():
                 continue
             try:
-                obj = orjson.loads(line)
+                obj = jsontext.loads(line)
             except orjson.JSONDecodeError as exc:
                 yield Rejected(Location(source, number), f"not valid JSON: {exc}", excerpt(line))
                 continue

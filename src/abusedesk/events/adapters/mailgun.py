@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
-import orjson
-
+from abusedesk.events import jsontext
 from abusedesk.events.adapters.base import Item, Limits, Location, Rejected
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
@@ -147,7 +146,7 @@ def _event_id(data: dict[str, Any], signature: object) -> str:
     if data.get("id") is None:
         # Trimmed payloads (library fixtures, hand-exported logs) lack the id: the content
         # stands in, so the same event taken in twice still counts once.
-        body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str)
+        body = jsontext.dumps(data, sort_keys=True)
         return make_id("mailgun", "sha256", hashlib.sha256(body).hexdigest()[:32])
     event_id = need_str(data, "id", "event-data.id")
     return make_id("mailgun", f"{event_id}:{data['timestamp']!r}")

@@ -13,8 +13,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, ClassVar
 
-import orjson
-
+from abusedesk.events import jsontext
 from abusedesk.events.adapters.base import Item, Limits
 from abusedesk.events.adapters.jsondoc import (
     Malformed,
@@ -128,7 +127,7 @@ def _digest(value: object) -> str:
     """A digest of one SendGrid event as sent: the same event posted again (SendGrid retries a
     batch it got no 2xx for) has the same one."""
     assert isinstance(value, dict)
-    body = orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    body = jsontext.dumps(value, sort_keys=True)
     return hashlib.sha256(body).hexdigest()[:24]
 
 
