@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from abusedesk.api.access import CaseReader, CaseWorker, workable_queues
+from abusedesk.api.ids import BodyRowId, RowId
 from abusedesk.api.responses import JSONBody
 from abusedesk.cases.assignment import (
     do_assign_case,
@@ -40,7 +41,7 @@ def _ws(request: Request) -> Workspace:
     return ws
 
 
-def _case(ws: Workspace, case_id: int) -> JSONBody:
+def _case(ws: Workspace, case_id: RowId) -> JSONBody:
     return JSONBody(show_case(ws.store, case_id)["case"])
 
 
@@ -87,11 +88,11 @@ class StatusBody(Reason):
 
 
 class MergeBody(Reason):
-    cases: list[int] = Field(..., min_length=1, description="Cases merged into this one.")
+    cases: list[BodyRowId] = Field(..., min_length=1, description="Cases merged into this one.")
 
 
 class SplitBody(Reason):
-    signals: list[int] = Field(..., min_length=1)
+    signals: list[BodyRowId] = Field(..., min_length=1)
     policy: str | None = None
 
 
@@ -174,12 +175,12 @@ def claim_next_route(request: Request, p: CaseWorker, body: ClaimBody) -> JSONBo
 
 
 @router.get("/{case_id}", summary="A case with its timeline, evidence, signals and reports")
-def show_case_route(request: Request, _p: CaseReader, case_id: int) -> JSONBody:
+def show_case_route(request: Request, _p: CaseReader, case_id: RowId) -> JSONBody:
     return JSONBody(show_case(_ws(request).store, case_id))
 
 
 @router.post("/{case_id}/assign", summary="Assign or reassign a case")
-def assign_route(request: Request, p: CaseWorker, case_id: int, body: AssignBody) -> JSONBody:
+def assign_route(request: Request, p: CaseWorker, case_id: RowId, body: AssignBody) -> JSONBody:
     ws = _ws(request)
     do_assign_case(
         ws.store,
@@ -193,14 +194,14 @@ def assign_route(request: Request, p: CaseWorker, case_id: int, body: AssignBody
 
 
 @router.post("/{case_id}/release", summary="Put a case back in its queue")
-def release_route(request: Request, p: CaseWorker, case_id: int, body: ReleaseBody) -> JSONBody:
+def release_route(request: Request, p: CaseWorker, case_id: RowId, body: ReleaseBody) -> JSONBody:
     ws = _ws(request)
     do_release_case(ws.store, ws.clock, case_id=case_id, actor=p.name, reason=body.reason)
     return _case(ws, case_id)
 
 
 @router.post("/{case_id}/escalate", summary="Escalate a case, with a reason")
-def escalate_route(request: Request, p: CaseWorker, case_id: int, body: EscalateBody) -> JSONBody:
+def escalate_route(request: Request, p: CaseWorker, case_id: RowId, body: EscalateBody) -> JSONBody:
     ws = _ws(request)
     do_escalate_case(
         ws.store,
@@ -215,7 +216,7 @@ def escalate_route(request: Request, p: CaseWorker, case_id: int, body: Escalate
 
 
 @router.post("/{case_id}/snooze", summary="Keep a case out of claim-next until a time")
-def snooze_route(request: Request, p: CaseWorker, case_id: int, body: SnoozeBody) -> JSONBody:
+def snooze_route(request: Request, p: CaseWorker, case_id: RowId, body: SnoozeBody) -> JSONBody:
     ws = _ws(request)
     do_snooze_case(
         ws.store, ws.clock, case_id=case_id, until=body.until, actor=p.name, reason=body.reason
@@ -224,14 +225,14 @@ def snooze_route(request: Request, p: CaseWorker, case_id: int, body: SnoozeBody
 
 
 @router.post("/{case_id}/notes", summary="Add a note (@name mentions)", status_code=201)
-def note_route(request: Request, p: CaseWorker, case_id: int, body: NoteBody) -> JSONBody:
+def note_route(request: Request, p: CaseWorker, case_id: RowId, body: NoteBody) -> JSONBody:
     ws = _ws(request)
     named = do_add_note(ws.store, ws.clock, case_id=case_id, text=body.text, actor=p.name)
     return JSONBody({"case_id": case_id, "mentions": named}, status_code=201)
 
 
 @router.post("/{case_id}/status", summary="Move an open case to another open state")
-def status_route(request: Request, p: CaseWorker, case_id: int, body: StatusBody) -> JSONBody:
+def status_route(request: Request, p: CaseWorker, case_id: RowId, body: StatusBody) -> JSONBody:
     ws = _ws(request)
     do_set_case_status(
         ws.store, ws.clock, case_id=case_id, status=body.status, actor=p.name, reason=body.reason
@@ -240,7 +241,7 @@ def status_route(request: Request, p: CaseWorker, case_id: int, body: StatusBody
 
 
 @router.post("/{case_id}/merge", summary="Merge other cases into this one")
-def merge_route(request: Request, p: CaseWorker, case_id: int, body: MergeBody) -> JSONBody:
+def merge_route(request: Request, p: CaseWorker, case_id: RowId, body: MergeBody) -> JSONBody:
     ws = _ws(request)
     merged = do_merge_cases(
         ws.store,
@@ -254,7 +255,7 @@ def merge_route(request: Request, p: CaseWorker, case_id: int, body: MergeBody) 
 
 
 @router.post("/{case_id}/split", summary="Move signals into a new case", status_code=201)
-def split_route(request: Request, p: CaseWorker, case_id: int, body: SplitBody) -> JSONBody:
+def split_route(request: Request, p: CaseWorker, case_id: RowId, body: SplitBody) -> JSONBody:
     ws = _ws(request)
     new_id = do_split_case(
         ws.store,
@@ -276,7 +277,7 @@ def split_route(request: Request, p: CaseWorker, case_id: int, body: SplitBody) 
     "returned. A `messages` sample without items is read from the lake.",
     status_code=201,
 )
-def evidence_route(request: Request, p: CaseWorker, case_id: int, body: EvidenceBody) -> JSONBody:
+def evidence_route(request: Request, p: CaseWorker, case_id: RowId, body: EvidenceBody) -> JSONBody:
     ws = _ws(request)
     if body.items is None:
         if body.kind != "messages":
@@ -308,7 +309,7 @@ def evidence_route(request: Request, p: CaseWorker, case_id: int, body: Evidence
 
 
 @router.post("/{case_id}/close", summary="Close a case with its resolution")
-def close_route(request: Request, p: CaseWorker, case_id: int, body: CloseBody) -> JSONBody:
+def close_route(request: Request, p: CaseWorker, case_id: RowId, body: CloseBody) -> JSONBody:
     ws = _ws(request)
     do_close_case(
         ws.store,
@@ -322,7 +323,7 @@ def close_route(request: Request, p: CaseWorker, case_id: int, body: CloseBody) 
 
 
 @router.post("/{case_id}/reopen", summary="Reopen a closed case")
-def reopen_route(request: Request, p: CaseWorker, case_id: int, body: Reason) -> JSONBody:
+def reopen_route(request: Request, p: CaseWorker, case_id: RowId, body: Reason) -> JSONBody:
     ws = _ws(request)
     do_reopen_case(ws.store, ws.clock, ws.desk, case_id=case_id, actor=p.name, reason=body.reason)
     return _case(ws, case_id)

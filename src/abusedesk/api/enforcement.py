@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from abusedesk.api.auth import require
+from abusedesk.api.ids import BodyRowId, RowId
 from abusedesk.api.responses import JSONBody
 from abusedesk.auth.tokens import Principal
 from abusedesk.enforcement.kinds import KINDS, ActionRequest
@@ -45,7 +46,7 @@ class TakeAction(BaseModel):
         default=None, description=f"One of {', '.join(KINDS)}; omit to take the ladder's step."
     )
     policy: str | None = None
-    case_id: int | None = None
+    case_id: BodyRowId | None = None
     scope: str = "account"
     target: str | None = None
     rate_per_min: float | None = None
@@ -136,7 +137,7 @@ def post_action(
 @router.post("/v1/actions/{action_id}/reverse", status_code=201, summary="Reverse an action")
 def post_reverse(
     request: Request,
-    action_id: int,
+    action_id: RowId,
     body: Reverse,
     principal: Annotated[Principal, allowed("actions:reverse")],
 ) -> JSONBody:
@@ -175,7 +176,7 @@ def get_outbox(
 
 @router.post("/v1/outbox/{outbox_id}/retry", summary="Send a dead delivery again")
 def post_outbox_retry(
-    request: Request, outbox_id: int, principal: Annotated[Principal, allowed("actions:write")]
+    request: Request, outbox_id: RowId, principal: Annotated[Principal, allowed("actions:write")]
 ) -> JSONBody:
     ws = _ws(request)
     row = do_retry_delivery(ws.store, ws.clock, outbox_id=outbox_id, actor=principal.name)

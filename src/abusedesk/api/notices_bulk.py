@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from abusedesk.api.enforcement import allowed
+from abusedesk.api.ids import RowId
 from abusedesk.api.responses import JSONBody
 from abusedesk.appeals.services import do_decide_appeal, do_open_appeal, list_appeals
 from abusedesk.auth.tokens import Principal
@@ -60,7 +61,7 @@ class RollbackBody(BaseModel):
 @router.post("/v1/actions/{action_id}/notice/preview", summary="Render an action's notice")
 def preview_notice(
     request: Request,
-    action_id: int,
+    action_id: RowId,
     body: NoticeBody,
     _p: Annotated[Principal, allowed("cases:read")],
 ) -> JSONBody:
@@ -84,7 +85,7 @@ def preview_notice(
 )
 def send_notice(
     request: Request,
-    action_id: int,
+    action_id: RowId,
     body: NoticeBody,
     principal: Annotated[Principal, allowed("notices:send")],
 ) -> JSONBody:
@@ -134,7 +135,7 @@ def plan_bulk(
 
 @router.get("/v1/bulk/{job_id}", summary="A bulk job with its per-account results")
 def read_bulk(
-    request: Request, job_id: int, _p: Annotated[Principal, allowed("cases:read")]
+    request: Request, job_id: RowId, _p: Annotated[Principal, allowed("cases:read")]
 ) -> JSONBody:
     ws = _ws(request)
     enf = ws.enforcement()
@@ -144,7 +145,7 @@ def read_bulk(
 
 @router.post("/v1/bulk/{job_id}/approve", summary="Approve a bulk job (a second person)")
 def approve_bulk(
-    request: Request, job_id: int, principal: Annotated[Principal, allowed("actions:reverse")]
+    request: Request, job_id: RowId, principal: Annotated[Principal, allowed("actions:reverse")]
 ) -> JSONBody:
     ws = _ws(request)
     job = do_approve_bulk(
@@ -158,7 +159,7 @@ def approve_bulk(
 
 @router.post("/v1/bulk/{job_id}/run", summary="Run a bulk job")
 def run_bulk(
-    request: Request, job_id: int, principal: Annotated[Principal, allowed("actions:write")]
+    request: Request, job_id: RowId, principal: Annotated[Principal, allowed("actions:write")]
 ) -> JSONBody:
     ws = _ws(request)
     job = do_run_bulk(
@@ -174,7 +175,7 @@ def run_bulk(
 @router.post("/v1/bulk/{job_id}/rollback", summary="Reverse every action of a bulk job")
 def rollback_bulk(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     body: RollbackBody,
     principal: Annotated[Principal, allowed("actions:reverse")],
 ) -> JSONBody:
@@ -210,7 +211,7 @@ class DecideBody(BaseModel):
 )
 def open_appeal(
     request: Request,
-    action_id: int,
+    action_id: RowId,
     body: AppealBody,
     principal: Annotated[Principal, allowed("cases:write")],
 ) -> JSONBody:
@@ -230,7 +231,7 @@ def open_appeal(
 )
 def decide_appeal(
     request: Request,
-    appeal_id: int,
+    appeal_id: RowId,
     body: DecideBody,
     principal: Annotated[Principal, allowed("actions:reverse")],
 ) -> JSONBody:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from abusedesk.api.enforcement import allowed
+from abusedesk.api.ids import BodyRowId, RowId
 from abusedesk.api.responses import JSONBody
 from abusedesk.auth import roles
 from abusedesk.auth.tokens import Principal
@@ -27,9 +28,9 @@ def _ws(request: Request) -> Workspace:
 
 class StartBody(BaseModel):
     policy: str = Field(min_length=1, description="A policy whose catalogue entry names goals.")
-    case_id: int = Field(description="The case the probation escalates back to.")
+    case_id: BodyRowId = Field(description="The case the probation escalates back to.")
     reason: str = Field(min_length=1)
-    action_id: int | None = Field(default=None, description="The action it follows.")
+    action_id: BodyRowId | None = Field(default=None, description="The action it follows.")
     days: int | None = Field(default=None, gt=0, description="Default: the policy's days.")
     channel: str = "email"
     recipient: str | None = Field(default=None, description="Default: the account's email.")
@@ -77,7 +78,7 @@ def get_probations(
     summary="One probation; an active one with its goals measured on the lake now",
 )
 def get_probation(
-    request: Request, probation_id: int, _p: Annotated[Principal, allowed(roles.CASES_READ)]
+    request: Request, probation_id: RowId, _p: Annotated[Principal, allowed(roles.CASES_READ)]
 ) -> JSONBody:
     ws = _ws(request)
     with ws.lake_reader() as reader:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from abusedesk.api.access import CaseWorker, ReportReader, ReportSender
 from abusedesk.api.events import _in_thread
+from abusedesk.api.ids import BodyRowId
 from abusedesk.api.responses import JSONBody
 from abusedesk.cases.reports import do_attach_report, list_reports, report_json
 from abusedesk.errors import InputError, NotFoundError
@@ -42,7 +43,7 @@ class ReportBody(BaseModel):
 
 class AttachBody(BaseModel):
     reason: str = Field(..., min_length=1)
-    case_id: int | None = None
+    case_id: BodyRowId | None = None
     account_id: str | None = None
 
 
