@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +28,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from decisions import Bodies, drive, free_port
+from decisions import Bodies, drive, serving
 
 
 def ingest_body(batch: int, items: int, body_chars: int) -> bytes:
@@ -104,40 +103,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, ABUSEDESK_HOME=home)
         env.pop("ABUSEDESK_DATABASE_URL", None)
-        token = subprocess.run(
-            [sys.executable, "-m", "abusedesk.cli.main", "tokens", "create", "--name", "bench"],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        ).stdout.strip()
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                "taskset",
-                "-c",
-                "1",
-                sys.executable,
-                "-m",
-                "abusedesk.cli.main",
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.time() + 180
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.time() > deadline or server.poll() is not None:
-                        raise SystemExit("server did not start") from None
-                    time.sleep(0.3)
+        with serving(env) as (port, token, _server):
             os.sched_setaffinity(0, {0})
             idle = asyncio.run(
                 drive(port, token, idle_bodies, args.rate, args.connections, warmup=warmup)
@@ -172,9 +138,6 @@ def main() -> None:
             busy = asyncio.run(drive(port, token, busy_bodies, args.rate, args.connections))
             stop.set()
             poster.join()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     keys = ("requests", "errors", "p50_ms", "p99_ms", "max_ms")
     print(
         json.dumps(

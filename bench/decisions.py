@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -44,6 +45,43 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[tuple[int, str, subprocess.Popen[bytes]]]:
+    """`abusedesk serve` on a free port, pinned to core 1, with a fresh token; yields (port,
+    token, process) once it accepts connections, and stops it after."""
+    token = subprocess.run(
+        [sys.executable, "-m", "abusedesk.cli.main", "tokens", "create", "--name", "bench"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.strip()
+    port = free_port()
+    serve = [sys.executable, "-m", "abusedesk.cli.main", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        ["taskset", "-c", "1", *serve],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 180  # a loaded shared machine can take a minute
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    server.kill()
+                    _, err = server.communicate()
+                    raise SystemExit(f"server did not start: {err.decode()[-2000:]}") from None
+                time.sleep(0.2)
+        yield port, token, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 async def one_request(
@@ -245,57 +283,21 @@ def main() -> None:
         env.pop("ABUSEDESK_DATABASE_URL", None)
         if args.state_url:
             env["ABUSEDESK_STATE_URL"] = args.state_url
-        token = subprocess.run(
-            [sys.executable, "-m", "abusedesk.cli.main", "tokens", "create", "--name", "bench"],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        ).stdout.strip()
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                "taskset",
-                "-c",
-                "1",
-                sys.executable,
-                "-m",
-                "abusedesk.cli.main",
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
         try:
-            deadline = time.time() + 180  # a loaded shared machine can take a minute
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.time() > deadline or server.poll() is not None:
-                        server.kill()
-                        _, err = server.communicate()
-                        raise SystemExit(f"server did not start: {err.decode()[-2000:]}") from None
-                    time.sleep(0.2)
-            os.sched_setaffinity(0, {0})
-            cpu_before = cpu_seconds(server.pid)
-            http = asyncio.run(
-                drive(port, token, fixed, args.rate, args.connections, warmup=warmup)
-            )
-            cpu_used = cpu_seconds(server.pid) - cpu_before
-            found: dict = {}
-            if not args.no_search:
-                time.sleep(1.0)
-                best, steps = search(port, token, bodies, args)
-                found = {"max_rate_p99_under_ms": args.p99_ms, "max_rate": round(best)}
-                found["search_steps"] = steps
+            with serving(env) as (port, token, server):
+                os.sched_setaffinity(0, {0})
+                cpu_before = cpu_seconds(server.pid)
+                http = asyncio.run(
+                    drive(port, token, fixed, args.rate, args.connections, warmup=warmup)
+                )
+                cpu_used = cpu_seconds(server.pid) - cpu_before
+                found: dict = {}
+                if not args.no_search:
+                    time.sleep(1.0)
+                    best, steps = search(port, token, bodies, args)
+                    found = {"max_rate_p99_under_ms": args.p99_ms, "max_rate": round(best)}
+                    found["search_steps"] = steps
         finally:
-            server.terminate()
-            server.wait(timeout=10)
             if args.state_url:
                 from redis import Redis
 
