@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from abusedesk.clock import Clock
 from abusedesk.enforcement.signing import (
@@ -214,49 +215,69 @@ class Outbox:
             return SendResult(False, error=f"{type(exc).__name__}: {exc}")
 
     def _record(self, due: list[Due], results: list[SendResult], stats: DeliveryStats) -> None:
+        """One transaction for the round: the attempts, then the items and their notices.
+        Delivered and dead items are updated in one statement each (a bulk job's round is
+        hundreds of deliveries); an item to retry gets its own backoff."""
         now = self.clock.now()
-        attempts_rows = []
+        delivered: list[Due] = []
+        dead: list[tuple[Due, str | None]] = []
+        retries: list[tuple[Due, SendResult]] = []
+        for item, result in zip(due, results, strict=True):
+            stats.sent += 1
+            if result.ok:
+                delivered.append(item)
+            elif result.permanent or item.attempts + 1 >= self.max_attempts:
+                dead.append((item, result.error))
+            else:
+                retries.append((item, result))
+        stats.delivered += len(delivered)
+        stats.dead += len(dead)
+        stats.retrying += len(retries)
+        attempt_rows = [
+            {
+                "outbox_id": item.id,
+                "ts": now,
+                "ok": result.ok,
+                "status_code": result.status_code,
+                "error": result.error,
+                "duration_ms": result.duration_ms,
+            }
+            for item, result in zip(due, results, strict=True)
+        ]
         with self.store.transaction() as session:
-            for item, result in zip(due, results, strict=True):
-                stats.sent += 1
-                attempts = item.attempts + 1
-                attempts_rows.append(
-                    {
-                        "outbox_id": item.id,
-                        "ts": now,
-                        "ok": result.ok,
-                        "status_code": result.status_code,
-                        "error": result.error,
-                        "duration_ms": result.duration_ms,
-                    }
-                )
-                values: dict[str, Any] = {"attempts": attempts}
-                if result.ok:
-                    stats.delivered += 1
-                    values.update(status="delivered", delivered_at=now, last_error=None)
-                    if item.notice_id is not None:
-                        session.execute(
-                            update(Notice)
-                            .where(Notice.id == item.notice_id)
-                            .values(status="sent", sent_at=now)
-                        )
-                elif result.permanent or attempts >= self.max_attempts:
-                    stats.dead += 1
-                    values.update(status="dead", last_error=result.error)
-                    if item.notice_id is not None:
-                        session.execute(
-                            update(Notice)
-                            .where(Notice.id == item.notice_id)
-                            .values(status="failed")
-                        )
-                else:
-                    stats.retrying += 1
-                    wait = backoff(attempts, self.backoff_s, result.retry_after_s)
-                    values.update(
-                        next_attempt_at=now + timedelta(seconds=wait), last_error=result.error
+            session.execute(insert(OutboxAttempt), attempt_rows)
+            if delivered:
+                session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id.in_([item.id for item in delivered]))
+                    .values(
+                        attempts=OutboxItem.attempts + 1,
+                        status="delivered",
+                        delivered_at=now,
+                        last_error=None,
                     )
-                session.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
-            session.execute(insert(OutboxAttempt), attempts_rows)
+                )
+                _set_notices(session, delivered, status="sent", sent_at=now)
+            for item, error in dead:  # each keeps its own last error
+                session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id == item.id)
+                    .values(attempts=item.attempts + 1, status="dead", last_error=error)
+                )
+            if dead:
+                _set_notices(session, [item for item, _ in dead], status="failed")
+            for item, result in retries:
+                attempts = item.attempts + 1
+                wait = backoff(attempts, self.backoff_s, result.retry_after_s)
+                session.execute(
+                    update(OutboxItem)
+                    .where(OutboxItem.id == item.id)
+                    .values(
+                        attempts=attempts,
+                        next_attempt_at=now + timedelta(seconds=wait),
+                        last_error=result.error,
+                    )
+                )
 
     def drain(self, *, until: Callable[[], bool] | None = None) -> DeliveryStats:
         """Deliver rounds until nothing is due now (or `until` says stop)."""
@@ -276,6 +297,13 @@ class Outbox:
             closer = getattr(channel, "close", None)
             if closer is not None:
                 closer()
+
+
+def _set_notices(session: Session, items: list[Due], **values: Any) -> None:
+    """The notices these deliveries carried follow their outcome."""
+    ids = [item.notice_id for item in items if item.notice_id is not None]
+    if ids:
+        session.execute(update(Notice).where(Notice.id.in_(ids)).values(**values))
 
 
 class Worker:

@@ -151,6 +151,28 @@ def take(
     request leaves the session as it was. A bulk job passes the account's `strikes` and
     `key_is_new` and whether it is `terminated`, read for a whole chunk in three queries
     (enforcement/bulk.py)."""
+    planned = plan_action(
+        session, enf, request, strikes=strikes, key_is_new=key_is_new, terminated=terminated
+    )
+    if isinstance(planned, ActionResult):
+        return planned
+    session.add(planned)
+    session.flush()
+    return record_taken(session, enf, planned, actor=request.actor)
+
+
+def plan_action(
+    session: Session,
+    enf: Enforcement,
+    request: ActionRequest,
+    *,
+    strikes: list[datetime] | None = None,
+    key_is_new: bool = False,
+    terminated: bool | None = None,
+) -> Action | ActionResult:
+    """The checks of `take` and the action they allow, not yet added to the session; or the
+    earlier result when the request repeats one (its idempotency key, or the same lasting
+    action still active). Raises before any write when the request is refused."""
     now = enf.clock.now()
     if request.idempotency_key is not None and not key_is_new:
         found = _by_key(session, request.idempotency_key)
@@ -204,7 +226,7 @@ def take(
         same = _active_same(session, request, kind)
         if same is not None:
             return ActionResult(action_json(same), created=False)
-    action = Action(
+    return Action(
         account_id=request.account_id,
         case_id=request.case_id,
         kind=kind,
@@ -221,13 +243,15 @@ def take(
         bulk_job_id=request.bulk_job_id,
         details=details,
     )
-    session.add(action)
-    session.flush()
-    lifted: list[int] = []
-    if kind == "reinstate":
-        lifted = _lift_all(session, request.account_id, action, now)
-        action.details = {**details, "lifted": lifted}
-    _record(session, enf, action, event="action.taken", actor=request.actor, now=now)
+
+
+def record_taken(session: Session, enf: Enforcement, action: Action, *, actor: str) -> ActionResult:
+    """After a planned action is flushed (it has its id): a reinstatement lifts what it
+    lifts, then the audit row, the case timeline and the webhook."""
+    if action.kind == "reinstate":
+        lifted = _lift_all(session, action.account_id, action, action.created_at)
+        action.details = {**action.details, "lifted": lifted}
+    _record(session, enf, action, event="action.taken", actor=actor, now=action.created_at)
     return ActionResult(action_json(action), created=True)
 
 
