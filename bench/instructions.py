@@ -8,7 +8,9 @@ under callgrind and prints one JSON line with (instructions(B) - instructions(A)
 the cost of an event, with start-up, imports and decoding cancelled out (both runs decode B
 events). It takes a few minutes; the string-hash seed is fixed (PYTHONHASHSEED, 0 unless set).
 
-    python bench/instructions.py [--events 20000,60000]
+    python bench/instructions.py [--events 20000,60000] [--pack DIR]
+
+`--pack` measures another rule pack than the default playbook (e.g. one with the content rules).
 
 Needs valgrind (Debian package `valgrind`). Compare two versions of the code by running it in
 each checkout; the figure is instructions, not time (one instruction is not one cycle).
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def one(count: int, loaded: int) -> None:
+def one(count: int, loaded: int, pack: Path | None) -> None:
     """The measured process: load the first `loaded` events, then evaluate the first `count`
     (both runs load as many, so decoding cancels out with start-up)."""
     from abusedesk.detection.engine import DetectionEngine
@@ -45,7 +47,7 @@ def one(count: int, loaded: int) -> None:
         if len(events) >= loaded:
             break
     del events[count:]
-    engine = DetectionEngine.load()
+    engine = DetectionEngine.load(pack)
     default_enricher()
     gc.collect()
     gc.freeze()
@@ -54,7 +56,7 @@ def one(count: int, loaded: int) -> None:
         engine.evaluate(event)
 
 
-def instructions(count: int, loaded: int) -> int:
+def instructions(count: int, loaded: int, pack: Path | None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         cmd = [
@@ -67,6 +69,7 @@ def instructions(count: int, loaded: int) -> int:
             str(count),
             "--loaded",
             str(loaded),
+            *(["--pack", str(pack)] if pack is not None else []),
         ]
         # A fixed string-hash seed: set and dict orders (and with them some paths) are then
         # the same from run to run.
@@ -83,9 +86,10 @@ def main() -> None:
     parser.add_argument("--events", default="20000,60000", help="two event counts, A,B")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--loaded", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pack", type=Path, help="a rule pack folder (default: the playbook)")
     args = parser.parse_args()
     if args.one is not None:
-        one(args.one, args.loaded or args.one)
+        one(args.one, args.loaded or args.one, args.pack)
         return
     if shutil.which("valgrind") is None:
         raise SystemExit("bench/instructions.py needs valgrind (apt-get install valgrind)")
@@ -96,12 +100,14 @@ def main() -> None:
     from sim_events import sim_file
 
     sim_file(3, 1.0)
-    low, high = instructions(first, second), instructions(second, second)
+    low = instructions(first, second, args.pack)
+    high = instructions(second, second, args.pack)
     print(
         json.dumps(
             {
                 "bench": "instructions",
                 "what": "detection engine, per event",
+                "pack": str(args.pack) if args.pack is not None else "playbook",
                 "events": [first, second],
                 "instructions_per_event": round((high - low) / (second - first)),
             }
