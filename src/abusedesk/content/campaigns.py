@@ -76,7 +76,8 @@ class CampaignIndex:
         # which cost more than hashing a message's shingles.
         self._scratch = MinHash(num_perm=NUM_PERM)
 
-    def _template(self, text: str) -> str:
+    def template(self, text: str) -> str:
+        """The node of a text's template (normalised text), indexing it when new."""
         key = normalize(text)  # the scorer's normalize(text) of an SMS: cached, done once
         node = self._template_node.get(key)
         if node is not None:
@@ -109,7 +110,7 @@ class CampaignIndex:
         """Add one message; the key (root) of the campaign it belongs to now. `domains`: the
         registered domains of its links (enrichment's `url_domains`; found in `text` when
         not given)."""
-        node = self._template(text)
+        node = self.template(text)
         keys = [node]
         if domains is None:
             domains = [link.domain for link in find_links(text, self._shorteners)]
@@ -145,7 +146,8 @@ class CampaignIndex:
 
 @dataclass
 class Campaign:
-    key: str
+    key: str  # its smallest template node: the same campaign read in another window or
+    # another order of messages gets the same id, where its union-find root would change
     accounts: set[str] = field(default_factory=set)
     messages: int = 0
     first: datetime | None = None
@@ -157,7 +159,7 @@ class Campaign:
 
     @property
     def id(self) -> str:
-        """A stable id: the hash of the campaign's first template key."""
+        """A stable id: the hash of the campaign's smallest template node (`key`)."""
         return "c-" + hashlib.blake2b(self.key.encode(), digest_size=5).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
@@ -180,7 +182,7 @@ def group_campaigns(
     """Campaigns of at least `min_accounts` accounts among message events (dicts with
     account_id, ts, from, body), largest first."""
     index = CampaignIndex(threshold=threshold)
-    seen: list[tuple[str, Mapping[str, Any]]] = []
+    seen: list[tuple[str, str, Mapping[str, Any]]] = []
     for message in messages:
         body = message.get("body")
         if not isinstance(body, str) or not body or message.get("direction") == "inbound":
@@ -192,13 +194,14 @@ def group_campaigns(
             sender if isinstance(sender, str) else None,
             message_domains(message),
         )
-        seen.append((node, message))
+        seen.append((node, index.template(body), message))
     campaigns: dict[str, Campaign] = {}
-    for node, message in seen:
+    for node, template, message in seen:
         root = index.campaign_of(node)
         if len(index.accounts(root)) < min_accounts:
             continue
-        campaign = campaigns.setdefault(root, Campaign(root))
+        campaign = campaigns.setdefault(root, Campaign(template))
+        campaign.key = min(campaign.key, template)
         _add(campaign, message, index)
     found = list(campaigns.values())
     found.sort(key=lambda c: (-len(c.accounts), -c.messages, c.id))
