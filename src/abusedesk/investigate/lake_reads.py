@@ -39,6 +39,9 @@ SAMPLE_COLUMNS: Final = (
     "campaign_id",
 )
 
+# What campaign grouping reads of a message (content.campaigns.group_campaigns).
+NEIGHBOUR_COLUMNS: Final = ("id", "account_id", "ts", "from", "subject", "body", "direction")
+
 
 @dataclass(frozen=True)
 class DayRange:
@@ -225,6 +228,41 @@ class AccountLake:
         rows = self._run(sql, params)
         keys = ("account_id", *SAMPLE_COLUMNS)
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def campaign_neighbours(
+        self,
+        days: DayRange,
+        *,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        fragments: Sequence[str],
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """The newest outbound messages of any account (at most `limit`) that come from one of
+        `senders`, or whose body holds one of `domains` or `fragments`: the candidates of an
+        account's campaigns (account_campaigns.py). Unlike the other reads this one is not
+        confined to one account, so it is confined to a short window and a row cap."""
+        if limit <= 0 or not (senders or domains or fragments):
+            return []
+        params: dict[str, Any] = {"d0": days.first, "d1": days.last, "lim": limit}
+        tests = []
+        if senders:
+            names = []
+            for i, sender in enumerate(senders):
+                params[f"s{i}"] = sender
+                names.append(f"$s{i}")
+            tests.append(f'"from" IN ({", ".join(names)})')
+        for i, text in enumerate([*domains, *fragments]):
+            params[f"t{i}"] = text
+            tests.append(f"contains(body, $t{i})")
+        columns = ", ".join(f'"{c}"' for c in NEIGHBOUR_COLUMNS)
+        rows = self._run(
+            f"SELECT {columns} FROM messages WHERE day BETWEEN $d0 AND $d1 "
+            "AND coalesce(direction, 'outbound') = 'outbound' AND body IS NOT NULL "
+            f"AND ({' OR '.join(tests)}) ORDER BY ts DESC, id LIMIT $lim",
+            params,
+        )
+        return [dict(zip(NEIGHBOUR_COLUMNS, row, strict=True)) for row in rows]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         # A cursor per read: requests in different threads read at once, and the timer stops
