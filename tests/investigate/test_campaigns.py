@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from abusedesk.auth.pii import mask
 from abusedesk.cases.lifecycle import do_close_case, do_open_case
 from abusedesk.enforcement.kinds import ActionRequest
 from abusedesk.enforcement.services import do_take_action
@@ -115,6 +116,8 @@ def test_account_360_shows_its_campaigns_and_who_is_acted_on(ring: Workspace) ->
     with ring.lake_reader() as reader:
         lake_wide = lake_campaigns(reader, ring.lake_dir).campaigns[0]
     assert campaign["campaign"] == lake_wide.id  # the same templates give the same id
+    # The sample is a message body: masked with the 360's other bodies until revealed.
+    assert mask(found)["campaigns"][0]["sample"]["body"].startswith("[body masked: ")
 
 
 def test_account_360_of_an_unrelated_sender_has_no_campaign(ring: Workspace) -> None:

@@ -36,7 +36,7 @@ class Limits:
     # The account's campaigns (account_campaigns.py): the days grouped, ending on its last
     # event, and the messages of other accounts read at most.
     campaign_days: int = 2
-    campaign_rows: int = 2000
+    campaign_rows: int = 300
 
 
 def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits) -> dict[str, Any]:

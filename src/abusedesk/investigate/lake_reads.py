@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -232,19 +232,28 @@ class AccountLake:
     def campaign_neighbours(
         self,
         days: DayRange,
+        since: datetime,
+        until: datetime,
         *,
         senders: Sequence[str],
         domains: Sequence[str],
         fragments: Sequence[str],
         limit: int,
     ) -> list[dict[str, Any]]:
-        """The newest outbound messages of any account (at most `limit`) that come from one of
-        `senders`, or whose body holds one of `domains` or `fragments`: the candidates of an
-        account's campaigns (account_campaigns.py). Unlike the other reads this one is not
-        confined to one account, so it is confined to a short window and a row cap."""
+        """The newest outbound messages of any account (at most `limit`) from `since` to
+        `until` that come from one of `senders`, or whose body holds one of `domains` or
+        `fragments`: the candidates of an account's campaigns (account_campaigns.py). Unlike
+        the other reads this one is not confined to one account, so it is confined to a few
+        hours (the time filter runs before the body is searched) and a row cap."""
         if limit <= 0 or not (senders or domains or fragments):
             return []
-        params: dict[str, Any] = {"d0": days.first, "d1": days.last, "lim": limit}
+        params: dict[str, Any] = {
+            "d0": days.first,
+            "d1": days.last,
+            "since": since,
+            "until": until,
+            "lim": limit,
+        }
         tests = []
         if senders:
             names = []
@@ -258,6 +267,7 @@ class AccountLake:
         columns = ", ".join(f'"{c}"' for c in NEIGHBOUR_COLUMNS)
         rows = self._run(
             f"SELECT {columns} FROM messages WHERE day BETWEEN $d0 AND $d1 "
+            "AND ts BETWEEN $since AND $until "
             "AND coalesce(direction, 'outbound') = 'outbound' AND body IS NOT NULL "
             f"AND ({' OR '.join(tests)}) ORDER BY ts DESC, id LIMIT $lim",
             params,
