@@ -1,12 +1,13 @@
 """The investigation's reads of the Parquet lake: DuckDB, one account at a time, with a time limit.
 
-Every query names one account (`account_id = ?`) and a day range, so DuckDB skips other days by
-folder (`day=` partitions) and, inside a day, every row group whose account_id min/max leaves
+Every query but one names one account (`account_id = ?`) and a day range, so DuckDB skips other
+days by folder (`day=` partitions) and, inside a day, every row group whose account_id min/max leaves
 the account out: compaction writes partitions sorted by account in small row groups for this
 (docs/adr/0004-account-reads.md). An account 360 reads each table once (grouping sets give the
 per-day counts and the per-code or per-prefix counts of one scan), and a message sample reads
-the newest day first. The views come from lake/reader.py; this module is the
-investigation's only reader, so when the lake moves it is the one file to change.
+the newest day first. The exception, `campaign_neighbours`, reads other accounts' messages
+within a few hours, capped. The views come from lake/reader.py; this module and
+campaigns.py (a window's messages, for campaign grouping) are the investigation's readers.
 """
 
 from __future__ import annotations
