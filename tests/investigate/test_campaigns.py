@@ -113,6 +113,7 @@ def test_account_360_shows_its_campaigns_and_who_is_acted_on(ring: Workspace) ->
     assert (campaign["others_enforced"], campaign["others_confirmed"]) == (1, 1)
     assert campaign["others_acted_on"] == 2
     assert campaign["messages"] == 14  # A's 11, G's 1, H's 2; not L's
+    assert found["messages_read"] == 14
     with ring.lake_reader() as reader:
         lake_wide = lake_campaigns(reader, ring.lake_dir).campaigns[0]
     assert campaign["campaign"] == lake_wide.id  # the same templates give the same id
@@ -165,3 +166,18 @@ def test_bulk_plan_on_a_campaign_over_the_api(ring: Workspace) -> None:
         assert missing.json()["error"]["message"].startswith(f"no campaign {campaign.id} ")
         both = client.post("/v1/bulk", json={**body, "accounts": [A]}, headers=headers)
         assert both.status_code == 400
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_cli_account_page_lists_its_campaigns(ring: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from abusedesk.cli.main import app
+
+    with ring.lake_reader() as reader:
+        campaign = lake_campaigns(reader, ring.lake_dir).campaigns[0]
+    shown = CliRunner().invoke(app, ["accounts", "show", A])
+    assert shown.exit_code == 0, shown.output
+    # 14 read: A's 11, G's and H's; L's shipping notice shares nothing with A's messages.
+    assert "campaigns (1; 2026-03-02 .. 2026-03-03, 14 messages read)" in shown.output
+    assert campaign.id in shown.output
