@@ -6,9 +6,12 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from abusedesk.cli.main import app
+from abusedesk.storage.models import BulkItem, BulkJob
+from abusedesk.workspace import Workspace
 
 runner = CliRunner()
 
@@ -95,7 +98,7 @@ def test_model_errors_are_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_campaigns_list_and_show_from_the_lake(tmp_path: Path) -> None:
+def test_campaigns_list_and_show_from_the_lake(tmp_path: Path, workspace: Workspace) -> None:
     from abusedesk.sim.generator import generate
 
     generate(tmp_path / "sim", days=1, seed=3, scale=0.2)
@@ -113,3 +116,20 @@ def test_campaigns_list_and_show_from_the_lake(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert snowshoe["campaign"] in shown.output
     assert "samples" in shown.output
+    # Bulk on the campaign: its accounts, and the job records the campaign and its window.
+    plan = ["bulk", "plan", "--policy", "spam", "--reason", "snowshoe", "--kind", "warn",
+            "--override-reason", "first contact"]  # fmt: skip
+    planned = runner.invoke(app, [*plan, "--campaign", snowshoe["campaign"]])
+    assert planned.exit_code == 0, planned.output
+    assert f"planned: {len(snowshoe['accounts'])} account(s)" in planned.output
+    with workspace.store.sessions() as session:
+        job = session.execute(select(BulkJob)).scalar_one()
+        items = session.execute(select(BulkItem.account_id)).scalars().all()
+    assert sorted(items) == snowshoe["accounts"]
+    assert job.selector["campaign"] == snowshoe["campaign"]
+    assert job.selector["since"] is not None
+    assert job.selector["capped"] is False
+    unknown = runner.invoke(app, [*plan, "--campaign", "c-0000000000"])
+    assert unknown.exit_code != 0
+    assert "no campaign c-0000000000" in unknown.output
+    assert len(unknown.output.strip().splitlines()) == 1

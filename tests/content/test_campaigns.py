@@ -73,13 +73,35 @@ def test_campaign_accounts_counts_accounts_seen_so_far() -> None:
 PACK = """
 features:
   spammy_24h: {count: message, where: "spam_score >= 0.5", by: [account_id], window: 24h}
+  enforced_seen_24h: {count: message, where: "campaign_enforced_accounts >= 1", by: [account_id], window: 24h}
 rules:
   - id: campaign-spam
     description: spam from a campaign of several accounts
     policy: spam
-    severity: high
+    severity: medium
     when: type = 'message' AND spam_score >= 0.5 AND campaign_accounts >= 3 AND spammy_24h >= 2
     verdict: hold
+    case: none
+  - id: known-bad
+    description: two accounts already known; their live high matches flag them
+    policy: spam
+    severity: high
+    when: type = 'message' AND account_id IN ('ring00', 'shoe01')
+    verdict: hold
+    case: none
+  - id: campaign-of-the-flagged
+    description: a campaign one of whose other accounts detection flagged
+    policy: spam
+    severity: critical
+    when: type = 'message' AND campaign_enforced_accounts >= 1
+    verdict: hold
+    case: none
+  - id: twice-in-a-flagged-campaign
+    description: through a feature that reads the name
+    policy: spam
+    severity: low
+    when: type = 'message' AND enforced_seen_24h >= 2
+    verdict: review
     case: none
 """
 
@@ -94,10 +116,27 @@ def test_streaming_and_backtest_read_the_same_scores(tmp_path) -> None:  # type:
         events.append(Event(f"e{i}", "message", m["ts"], str(m["account_id"]), data))  # type: ignore[arg-type]
     events.sort(key=lambda e: (e.ts, e.id))
     engine = DetectionEngine(pack)
-    streamed = [e.id for e in events if engine.evaluate(e).matched]
+    streamed: dict[str, list[str]] = {rule.spec.id: [] for rule in pack.rules}
+    enforced: dict[str, set[int]] = {}
+    for event in events:
+        verdict = engine.evaluate(event)
+        for rule in verdict.matched:
+            streamed[rule.id].append(event.id)
+        value = verdict.to_api()["features"]["campaign_enforced_accounts"]  # as the API answers
+        enforced.setdefault(str(event.account_id), set()).add(value)
     rows = [engine.row(events[0])]
     assert rows[0]["spam_score"] is not None
     report = run_backtest(pack, events, keep_event_ids=True)
-    assert streamed, "the ring's lures should match"
-    assert report.rules[0].event_ids == streamed
-    assert all(e.startswith("e") for e in streamed)
+    assert streamed["campaign-spam"], "the ring's lures should match"
+    assert streamed["campaign-of-the-flagged"]
+    assert streamed["twice-in-a-flagged-campaign"]
+    assert {r.rule_id: r.event_ids for r in report.rules} == streamed
+    # Flagged by known-bad: ring00 and shoe01. Their own messages count the other flagged
+    # accounts only, and campaign-of-the-flagged (critical, but it reads the name) flags nobody.
+    assert enforced["ring00"] == {0}
+    assert enforced["ring01"] == {1}  # ring00 flagged at its first message, before ring01's
+    assert enforced["shoe01"] == {0}
+    assert enforced["shoe00"] == {0, 1}  # its first message came before shoe01's
+    assert enforced["legit00"] == {0}
+    matched = {e.account_id for e in events if e.id in streamed["campaign-of-the-flagged"]}
+    assert matched == {"ring01", "ring02", "ring03", "shoe00", "shoe02", "shoe03", "shoe04"}

@@ -1,9 +1,11 @@
 """Notice, bulk-action and appeal routes: preview and send a notice; plan, approve, run, roll
-back and read a bulk job; open, decide and list appeals. Bulk selection over the API takes account lists and clusters; lake SQL
-selection is on the CLI (`abusedesk bulk plan --sql`), where the sandbox's time limit applies."""
+back and read a bulk job; open, decide and list appeals. Bulk selection over the API takes
+account lists, clusters and campaigns; lake SQL selection is on the CLI (`abusedesk bulk plan
+--sql`), where the sandbox's time limit applies."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -24,6 +26,7 @@ from abusedesk.enforcement.bulk import (
     get_job,
 )
 from abusedesk.errors import InputError
+from abusedesk.investigate.campaigns import campaign_selector, find_campaign, lake_campaigns
 from abusedesk.notices.services import do_send_notice, draft_notice
 from abusedesk.workspace import Workspace
 
@@ -49,6 +52,14 @@ class PlanBody(BaseModel):
     reason: str = Field(min_length=1)
     accounts: list[str] | None = None
     cluster: str | None = None
+    campaign: str | None = Field(
+        default=None, description="A campaign id (abusedesk campaigns list): its accounts."
+    )
+    since: datetime | None = Field(
+        default=None,
+        description="With campaign: the window it is found in (default: the 7 days up to the "
+        "lake's newest message).",
+    )
     kind: str | None = None
     duration: str | None = None
     override_reason: str | None = None
@@ -109,12 +120,24 @@ def plan_bulk(
     request: Request, body: PlanBody, principal: Annotated[Principal, allowed("actions:write")]
 ) -> JSONBody:
     ws = _ws(request)
-    if (body.accounts is None) == (body.cluster is None):
-        raise InputError("select with exactly one of accounts, cluster")
-    if body.cluster is not None:
+    given = [x for x in (body.accounts, body.cluster, body.campaign) if x is not None]
+    if len(given) != 1:
+        raise InputError("select with exactly one of accounts, cluster, campaign")
+    if body.since is not None and body.campaign is None:
+        raise InputError("since goes with campaign (the window the campaign is found in)")
+    if body.campaign is not None:
+        since = body.since
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        with ws.lake_reader() as reader:
+            scan = lake_campaigns(reader, ws.lake_dir, since=since)
+        campaign = find_campaign(scan, body.campaign)
+        accounts = sorted(campaign.accounts)
+        selector: dict[str, Any] = campaign_selector(scan, campaign)
+    elif body.cluster is not None:
         with ws.store.sessions() as session:
             accounts = cluster_of(session, body.cluster)
-        selector: dict[str, Any] = {"cluster": body.cluster}
+        selector = {"cluster": body.cluster}
     else:
         accounts = body.accounts or []
         selector = {"accounts": accounts}

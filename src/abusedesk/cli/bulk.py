@@ -9,6 +9,7 @@ import typer
 
 from abusedesk.analytics.sql import run_query
 from abusedesk.cli.context import workspace
+from abusedesk.cli.detect import parse_when
 from abusedesk.cli.output import err, handles_errors, out, print_rows
 from abusedesk.enforcement.bulk import (
     bulk_results,
@@ -20,6 +21,7 @@ from abusedesk.enforcement.bulk import (
     get_job,
 )
 from abusedesk.errors import InputError
+from abusedesk.investigate.campaigns import campaign_selector, find_campaign, lake_campaigns
 from abusedesk.workspace import Workspace
 
 app = typer.Typer(
@@ -34,11 +36,17 @@ def select_accounts(
     accounts_file: Path | None,
     sql: str | None,
     cluster: str | None,
+    campaign: str | None = None,
+    since: str | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """The accounts a selection names, and the selection as recorded on the job."""
-    given = [x for x in (accounts, accounts_file, sql, cluster) if x]
+    given = [x for x in (accounts, accounts_file, sql, cluster, campaign) if x]
     if len(given) != 1:
-        raise InputError("select with exactly one of --accounts, --accounts-file, --sql, --cluster")
+        raise InputError(
+            "select with exactly one of --accounts, --accounts-file, --sql, --cluster, --campaign"
+        )
+    if since is not None and not campaign:
+        raise InputError("--since goes with --campaign (the window the campaign is found in)")
     if accounts:
         return accounts.split(","), {"accounts": accounts.split(",")}
     if accounts_file:
@@ -52,6 +60,12 @@ def select_accounts(
         with ws.lake_reader(locked=True) as reader:
             result = run_query(reader, sql, timeout_s=ws.settings.sql_timeout_s)
         return [str(row[0]) for row in result.rows if row and row[0] is not None], {"sql": sql}
+    if campaign:
+        # The campaign as `abusedesk campaigns show` finds it, in the same window.
+        with ws.lake_reader() as reader:
+            scan = lake_campaigns(reader, ws.lake_dir, since=parse_when(since, "--since"))
+        found = find_campaign(scan, campaign)
+        return sorted(found.accounts), campaign_selector(scan, found)
     assert cluster is not None
     with ws.store.sessions() as session:
         return cluster_of(session, cluster), {"cluster": cluster}
@@ -68,6 +82,12 @@ def plan_cmd(
     cluster: str | None = typer.Option(
         None, "--cluster", help="An account and those sharing a device or card with it."
     ),
+    campaign: str | None = typer.Option(
+        None, "--campaign", help="The accounts of a campaign (abusedesk campaigns list)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="With --campaign: its window, as in `campaigns list --since`."
+    ),
     kind: str | None = typer.Option(None, "--kind", help="One kind for all; default: ladders."),
     duration: str | None = typer.Option(None, "--for", help="Lifts itself after: 72h, 14d."),
     override: str | None = typer.Option(None, "--override-reason"),
@@ -76,7 +96,13 @@ def plan_cmd(
     """Dry run: list exactly who would be affected and what each ladder proposes."""
     with workspace() as ws:
         chosen, selector = select_accounts(
-            ws, accounts=accounts, accounts_file=accounts_file, sql=sql, cluster=cluster
+            ws,
+            accounts=accounts,
+            accounts_file=accounts_file,
+            sql=sql,
+            cluster=cluster,
+            campaign=campaign,
+            since=since,
         )
         job, items = do_plan_bulk(
             ws.enforcement(),

@@ -10,31 +10,41 @@ import typer
 
 from abusedesk.cli.context import workspace
 from abusedesk.cli.detect import parse_when
-from abusedesk.cli.output import handles_errors, out, print_rows
-from abusedesk.content.campaigns import Campaign, group_campaigns
-from abusedesk.errors import NotFoundError
+from abusedesk.cli.output import err, handles_errors, out, print_rows
+from abusedesk.content.campaigns import Campaign
+from abusedesk.investigate.campaigns import (
+    DEFAULT_DAYS,
+    MAX_MESSAGES,
+    CampaignScan,
+    find_campaign,
+    lake_campaigns,
+)
 
 app = typer.Typer(help="Campaigns across accounts (near-duplicate messages).", no_args_is_help=True)
 
+SINCE_HELP = f"Messages from this time on; default: the {DEFAULT_DAYS} days up to the newest."
+MAX_HELP = "Messages read at most (oldest first); a note says when the window was cut."
 
-def _campaigns(since: str | None, min_accounts: int) -> tuple[list[Campaign], dict[str, list[str]]]:
+
+def _campaigns(
+    since: str | None, min_accounts: int, max_messages: int
+) -> tuple[CampaignScan, dict[str, list[str]]]:
     """The lake's campaigns, and the decided case outcomes of their accounts."""
     from abusedesk.cases.services import case_outcomes
-    from abusedesk.lake.replay import lake_events
 
     start = parse_when(since, "--since")
     with workspace() as ws, ws.lake_reader() as reader:
-        messages = (
-            {"account_id": e.account_id, "ts": e.ts, **e.data}
-            for e in lake_events(reader, since=start)
-            if e.type == "message"
+        scan = lake_campaigns(
+            reader, ws.lake_dir, since=start, min_accounts=min_accounts, max_messages=max_messages
         )
-        found = group_campaigns(messages, min_accounts=min_accounts)
         outcomes = case_outcomes(ws.store)
+    note = scan.note()
+    if note:
+        err.print(f"note: {note}", markup=False)
     verdicts: dict[str, list[str]] = {}
     for (account, policy), outcome in outcomes.items():
         verdicts.setdefault(account, []).append(f"{policy}:{outcome}")
-    return found, verdicts
+    return scan, verdicts
 
 
 def _verdicts(campaign: Campaign, verdicts: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -48,12 +58,14 @@ def _day(ts: datetime | None) -> str:
 @app.command("list")
 @handles_errors
 def list_cmd(
-    since: str | None = typer.Option(None, "--since", help="Messages from this time on."),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     min_accounts: int = typer.Option(2, "--min-accounts", help="Accounts a campaign needs."),
+    max_messages: int = typer.Option(MAX_MESSAGES, "--max-messages", help=MAX_HELP),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Campaigns sent from several accounts, most accounts first."""
-    found, verdicts = _campaigns(since, min_accounts)
+    scan, verdicts = _campaigns(since, min_accounts, max_messages)
+    found = scan.campaigns
     if as_json:
         for c in found:
             body: dict[str, Any] = c.to_json()
@@ -84,13 +96,13 @@ def list_cmd(
 @handles_errors
 def show_cmd(
     campaign_id: str = typer.Argument(..., help="The campaign id from `campaigns list`."),
-    since: str | None = typer.Option(None, "--since", help="Messages from this time on."),
+    since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
+    max_messages: int = typer.Option(MAX_MESSAGES, "--max-messages", help=MAX_HELP),
 ) -> None:
     """One campaign: accounts, volume per day, sample messages, verdicts so far."""
-    found, verdicts = _campaigns(since, 2)
-    campaign = next((c for c in found if c.id == campaign_id), None)
-    if campaign is None:
-        raise NotFoundError(f"no campaign {campaign_id} (see: abusedesk campaigns list)")
+    scan, verdicts = _campaigns(since, 2, max_messages)
+    campaign = find_campaign(scan, campaign_id)
     body = campaign.to_json()
+    body["window"] = scan.window()
     body["verdicts"] = _verdicts(campaign, verdicts)
     out.print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(), markup=False)

@@ -124,8 +124,33 @@ def _print_account(view: dict[str, Any]) -> None:
         out.print(f"[bold]{title}[/] ({len(view[key])})")
         if view[key]:
             print_rows(cols, [[r.get(c) for c in cols] for r in view[key]], "table")
+    _print_campaigns(view["campaigns"])
     if "linked" in view:
         _print_linked(view["linked"]["linked"])
+
+
+def _print_campaigns(found: dict[str, Any]) -> None:
+    window = found["window"]
+    capped = ", capped" if found["capped"] else ""
+    out.print(
+        f"[bold]campaigns[/] ({len(found['campaigns'])}; {window['first_day']} .. "
+        f"{window['last_day']}, {found['messages_read']} messages read{capped})"
+    )
+    rows = [
+        (
+            c["campaign"],
+            c["accounts"],
+            c["messages"],
+            c["others_enforced"],
+            c["others_confirmed"],
+            ", ".join(c["other_accounts"][:5]),
+            ", ".join(c["domains"][:3]),
+        )
+        for c in found["campaigns"]
+    ]
+    if rows:
+        cols = ["campaign", "accounts", "messages", "enforced", "confirmed", "others", "domains"]
+        print_rows(cols, rows, "table")
 
 
 def _print_linked(linked: list[dict[str, Any]]) -> None:

@@ -11,6 +11,9 @@ which accounts were flagged while streaming, and is NULL here, so rules that rea
 nothing in a backtest (the report says so). Model scores (`spam_score`) are computed from each
 message event's text by the same scorer as streaming (content.scorer), at backtest time rather
 than stored at ingest, so a backtest can try a newly trained model on old traffic.
+`campaign_enforced_accounts` depends on earlier matches, of the rules that may flag for it only
+(detection.campaign_flags): those rules are matched first, the value is computed from their
+first match per account in event order, and the rules are matched again with it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from typing import Any, Final
 import duckdb
 import pyarrow as pa
 
-from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
+from abusedesk.content.campaigns import CampaignIndex, campaign_accounts, observe_message
 from abusedesk.content.scorer import shipped_scorer
+from abusedesk.detection.campaign_flags import NAME as CAMPAIGN_ENFORCED
+from abusedesk.detection.campaign_flags import feature_reads_column, flagging_rules
 from abusedesk.detection.case_bar import AccountCases, CaseCall
 from abusedesk.detection.engine import Scorer
 from abusedesk.detection.features.backtest_sql import feature_sql
@@ -37,7 +42,7 @@ from abusedesk.events.schema import FIELD_KINDS, Event, Kind
 
 ENGINE_STATE: Final = ("linked_flagged_accounts",)
 # Engine names a backtest computes itself, from the events in order, as streaming does.
-REPLAYED_STATE: Final = ("campaign_accounts",)
+REPLAYED_STATE: Final = ("campaign_accounts", CAMPAIGN_ENFORCED)
 _ARROW: Final[dict[str, pa.DataType]] = {
     "str": pa.string(),
     "int": pa.int64(),
@@ -183,20 +188,17 @@ def run_backtest(
         "spam_score" in repr(f.spec)
         for f in pack.features.values()  # its filters' texts
     )
-    campaigns = CampaignIndex() if "campaign_accounts" in pack.columns else None
+    reads_enforced = CAMPAIGN_ENFORCED in pack.columns or any(
+        feature_reads_column(f, CAMPAIGN_ENFORCED) for f in pack.features.values()
+    )
+    reads_campaign = "campaign_accounts" in pack.columns or reads_enforced
+    campaigns = CampaignIndex() if reads_campaign else None
     table = build_rows(
         events, (scorer or shipped_scorer()) if reads_score else None, campaigns=campaigns
     )
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.register("rows", table)
-        specs = [f.spec for f in pack.features.values()]
-        features = feature_sql(specs, "rows", to_duckdb_sql)
-        conditions = [
-            f"coalesce(({to_duckdb_sql(rule.spec.when)}), false) AS {_col(i)}"
-            for i, rule in enumerate(pack.rules)
-        ]
         bar_fields = sorted(
             {
                 name
@@ -205,13 +207,10 @@ def run_backtest(
                 for name, _ in rule.spec.case.bar.distinct
             }
         )
-        kept = "".join(f', "{name}"' for name in bar_fields)
-        con.execute(
-            "CREATE TEMP TABLE matched AS "
-            f"WITH f AS ({features}), j AS (SELECT r.*, f.* EXCLUDE (id) FROM rows r "
-            "JOIN f USING (id)) "
-            f"SELECT id, account_id, ts{kept}, {', '.join(conditions) or 'true AS none'} FROM j"
-        )
+        _match(con, pack, table, bar_fields)
+        if reads_enforced:
+            table = _with_campaign_enforced(con, pack, table)
+            _match(con, pack, table, bar_fields)
         results = []
         for i, rule in enumerate(pack.rules):
             spec = rule.spec
@@ -245,6 +244,65 @@ def run_backtest(
         con.close()
     basis = "labels" if labels is not None else "case outcomes"
     return BacktestReport(table.num_rows, since, until, results, basis, opened)
+
+
+def _match(
+    con: duckdb.DuckDBPyConnection, pack: CompiledPack, table: pa.Table, bar_fields: list[str]
+) -> None:
+    """(Re)make the `matched` table: per row, whether each rule matched."""
+    con.execute("DROP TABLE IF EXISTS matched")
+    con.register("rows", table)
+    specs = [f.spec for f in pack.features.values()]
+    features = feature_sql(specs, "rows", to_duckdb_sql)
+    conditions = [
+        f"coalesce(({to_duckdb_sql(rule.spec.when)}), false) AS {_col(i)}"
+        for i, rule in enumerate(pack.rules)
+    ]
+    kept = "".join(f', "{name}"' for name in bar_fields)
+    con.execute(
+        "CREATE TEMP TABLE matched AS "
+        f"WITH f AS ({features}), j AS (SELECT r.*, f.* EXCLUDE (id) FROM rows r "
+        "JOIN f USING (id)) "
+        f"SELECT id, account_id, ts{kept}, {', '.join(conditions) or 'true AS none'} FROM j"
+    )
+
+
+def _with_campaign_enforced(
+    con: duckdb.DuckDBPyConnection, pack: CompiledPack, table: pa.Table
+) -> pa.Table:
+    """The rows with `campaign_enforced_accounts` as streaming computes it: the campaigns
+    replayed in event order, an account counted from the event after the first match of a
+    rule that flags for it (campaign_flags.flagging_rules)."""
+    rows = table.num_rows
+    position = {event_id: i for i, event_id in enumerate(table.column("id").to_pylist())}
+    flaggers = flagging_rules(pack)
+    cols = [_col(i) for i, rule in enumerate(pack.rules) if rule.spec.id in flaggers]
+    flagged_at: dict[str, int] = {}
+    if cols:
+        for event_id, account in con.execute(
+            f"SELECT id, account_id FROM matched WHERE account_id IS NOT NULL "
+            f"AND ({' OR '.join(cols)})"
+        ).fetchall():
+            at = position[event_id]
+            if at < flagged_at.get(account, rows):
+                flagged_at[account] = at
+    index = CampaignIndex()
+    values: list[int | None] = [None] * rows
+    names = ("type", "account_id", "body", "subject", "from", "direction", "url_domains")
+    columns = {name: table.column(name).to_pylist() for name in names}
+    for i in range(rows):
+        if columns["type"][i] != "message":
+            continue
+        account = columns["account_id"][i]
+        data = {name: columns[name][i] for name in ("body", "subject", "from", "direction")}
+        key = observe_message(index, account, data, columns["url_domains"][i])
+        if key is None:
+            continue
+        values[i] = sum(
+            1 for a in index.accounts(key) if a != account and flagged_at.get(a, rows) < i
+        )
+    where = table.schema.get_field_index(CAMPAIGN_ENFORCED)
+    return table.set_column(where, CAMPAIGN_ENFORCED, pa.array(values, pa.int64()))
 
 
 def _cases(

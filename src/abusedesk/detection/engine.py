@@ -21,8 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from abusedesk.content.campaigns import CampaignIndex, campaign_accounts
+from abusedesk.content.campaigns import CampaignIndex, observe_message
 from abusedesk.content.scorer import ContentScorer, shipped_scorer
+from abusedesk.detection.campaign_flags import (
+    FLAG_SEVERITIES,
+    enforced_in,
+    feature_reads_column,
+    flagging_rules,
+)
+from abusedesk.detection.campaign_flags import NAME as CAMPAIGN_ENFORCED
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
@@ -35,9 +42,6 @@ from abusedesk.enrich import default_enricher, enrich
 from abusedesk.errors import ConfigError
 from abusedesk.events.schema import Event
 
-# A live match this severe marks the account for related-account detection.
-FLAG_SEVERITIES: Final = frozenset({"high", "critical"})
-
 Enricher = Callable[[Event], dict[str, Any]]
 # The one row column that depends on earlier verdicts (a match flags an account).
 LINK_COLUMN: Final = "linked_flagged_accounts"
@@ -47,7 +51,7 @@ _YIELD_S: Final = 0.0001
 _MAX_YIELD_S: Final = 0.05
 _Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
 # Row columns the content models compute (content/), answered with the features.
-MODEL_COLUMNS: Final = ("spam_score", "campaign_accounts")
+MODEL_COLUMNS: Final = ("spam_score", "campaign_accounts", CAMPAIGN_ENFORCED)
 # A message event's fields -> spam_score (content.scorer.ContentScorer).
 Scorer = Callable[[Mapping[str, Any]], float | None]
 
@@ -137,7 +141,13 @@ class DetectionEngine:
         self._scores = "spam_score" in read
         if self._scores and isinstance(self.scorer, ContentScorer):
             self.scorer.load()  # at start-up, not as a stall on the first message
-        self.campaigns = CampaignIndex() if "campaign_accounts" in read else None
+        reads_enforced = CAMPAIGN_ENFORCED in read
+        self.campaigns = CampaignIndex() if "campaign_accounts" in read or reads_enforced else None
+        # campaign_enforced_accounts: accounts flagged by the rules that may flag for it
+        # (campaign_flags.py), kept only when the pack reads the name.
+        self._campaign_flaggers = flagging_rules(pack) if reads_enforced else frozenset()
+        self._reads_enforced = reads_enforced
+        self._campaign_flagged: set[str] = set()
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
         # so the generated code reads row[name] instead of calling row.get (a third of the
@@ -150,7 +160,8 @@ class DetectionEngine:
         self._stages: dict[str, _Stage] = {}
         # evaluate_many() reads a batch's features before it matches any event of it, which
         # is exact only when no feature reads the one column a match changes.
-        self._batchable = not _features_read(pack, LINK_COLUMN)
+        # campaign_enforced_accounts depends on the matches of the events before it too.
+        self._batchable = not _features_read(pack, LINK_COLUMN) and not reads_enforced
         # The API evaluates in its event loop and in ingest threads; state updates must not
         # interleave. Uncontended, the lock costs well under a microsecond. Contended, a lock
         # is not fair: a batch releasing and retaking it between events kept a decision (and
@@ -199,9 +210,17 @@ class DetectionEngine:
         if self._scores and event.type == "message":
             row["spam_score"] = self.scorer(event.data)
         if self.campaigns is not None and event.type == "message":
-            row["campaign_accounts"] = campaign_accounts(
+            key = observe_message(
                 self.campaigns, event.account_id, event.data, row.get("url_domains")
             )
+            members = None if key is None else self.campaigns.accounts(key)
+            row["campaign_accounts"] = None if members is None else len(members)
+            if self._reads_enforced:
+                row[CAMPAIGN_ENFORCED] = (
+                    None
+                    if members is None
+                    else enforced_in(members, self._campaign_flagged, event.account_id)
+                )
         return row
 
     def _link(self, event: Event, row: dict[str, Any]) -> None:
@@ -310,6 +329,8 @@ class DetectionEngine:
                 decision = rule.verdict
             remaining *= 1.0 - SEVERITY_WEIGHT[rule.severity]
             flag = flag or rule.severity in FLAG_SEVERITIES
+            if rule.id in self._campaign_flaggers and event.account_id is not None:
+                self._campaign_flagged.add(event.account_id)
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
         return Verdict(event, decision, 1.0 - remaining, matched, row, names)
@@ -318,17 +339,7 @@ class DetectionEngine:
 def _features_read(pack: CompiledPack, column: str) -> bool:
     """Whether any feature reads `column` (as a key, a value or in a filter); True when a
     filter does not say which columns it reads."""
-    for feature in pack.features.values():
-        spec = feature.spec
-        if column in spec.by or column == spec.of:
-            return True
-        for text, fn in ((spec.where, feature.where_fn), (spec.over, feature.over_fn)):
-            if text is None:
-                continue
-            columns = getattr(fn, "columns", None)
-            if columns is None or column in columns:
-                return True
-    return False
+    return any(feature_reads_column(f, column) for f in pack.features.values())
 
 
 def _evidence_names(pack: CompiledPack) -> dict[str, tuple[str, ...]]:

@@ -3,7 +3,8 @@
 From the store: the registry's profile and entities (sign-up IP, device, payment fingerprint,
 email and website domain, the numbers and keys it sends with), cases, rule hits and actions.
 From the lake (lake_reads.py): per-day volume and delivery, bounce, complaint, opt-out and error
-rates, error codes, destination countries and prefixes, and a bounded sample of messages.
+rates, error codes, destination countries and prefixes, and a bounded sample of messages; the
+campaigns its recent messages belong to (account_campaigns.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from abusedesk.enrich.phone import classify_number
 from abusedesk.errors import NotFoundError
+from abusedesk.investigate.account_campaigns import account_campaigns
 from abusedesk.investigate.lake_reads import AccountLake
 from abusedesk.investigate.window import days_ending
 from abusedesk.storage.db import Store
@@ -31,6 +33,10 @@ PREFIX_LIMIT = 2000
 class Limits:
     days: int
     sample: int
+    # The account's campaigns (account_campaigns.py): the days grouped, ending on its last
+    # event, and the messages of other accounts read at most.
+    campaign_days: int = 2
+    campaign_rows: int = 300
 
 
 def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits) -> dict[str, Any]:
@@ -155,6 +161,14 @@ def account_360(store: Store, lake: AccountLake, account_id: str, limits: Limits
         ],
         "metrics": _metrics(lake, account_id, window),
         "messages": _sample(lake, account_id, window, limits.sample),
+        "campaigns": account_campaigns(
+            store,
+            lake,
+            account_id,
+            account.last_seen,
+            days=limits.campaign_days,
+            rows=limits.campaign_rows,
+        ),
     }
 
 

@@ -1,12 +1,13 @@
 """The investigation's reads of the Parquet lake: DuckDB, one account at a time, with a time limit.
 
-Every query names one account (`account_id = ?`) and a day range, so DuckDB skips other days by
-folder (`day=` partitions) and, inside a day, every row group whose account_id min/max leaves
+Every query but one names one account (`account_id = ?`) and a day range, so DuckDB skips other
+days by folder (`day=` partitions) and, inside a day, every row group whose account_id min/max leaves
 the account out: compaction writes partitions sorted by account in small row groups for this
 (docs/adr/0004-account-reads.md). An account 360 reads each table once (grouping sets give the
 per-day counts and the per-code or per-prefix counts of one scan), and a message sample reads
-the newest day first. The views come from lake/reader.py; this module is the
-investigation's only reader, so when the lake moves it is the one file to change.
+the newest day first. The exception, `campaign_neighbours`, reads other accounts' messages
+within a few hours, capped. The views come from lake/reader.py; this module and
+campaigns.py (a window's messages, for campaign grouping) are the investigation's readers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +39,9 @@ SAMPLE_COLUMNS: Final = (
     "api_key_id",
     "campaign_id",
 )
+
+# What campaign grouping reads of a message (content.campaigns.group_campaigns).
+NEIGHBOUR_COLUMNS: Final = ("id", "account_id", "ts", "from", "subject", "body", "direction")
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,51 @@ class AccountLake:
         rows = self._run(sql, params)
         keys = ("account_id", *SAMPLE_COLUMNS)
         return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def campaign_neighbours(
+        self,
+        days: DayRange,
+        since: datetime,
+        until: datetime,
+        *,
+        senders: Sequence[str],
+        domains: Sequence[str],
+        fragments: Sequence[str],
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """The newest outbound messages of any account (at most `limit`) from `since` to
+        `until` that come from one of `senders`, or whose body holds one of `domains` or
+        `fragments`: the candidates of an account's campaigns (account_campaigns.py). Unlike
+        the other reads this one is not confined to one account, so it is confined to a few
+        hours (the time filter runs before the body is searched) and a row cap."""
+        if limit <= 0 or not (senders or domains or fragments):
+            return []
+        params: dict[str, Any] = {
+            "d0": days.first,
+            "d1": days.last,
+            "since": since,
+            "until": until,
+            "lim": limit,
+        }
+        tests = []
+        if senders:
+            names = []
+            for i, sender in enumerate(senders):
+                params[f"s{i}"] = sender
+                names.append(f"$s{i}")
+            tests.append(f'"from" IN ({", ".join(names)})')
+        for i, text in enumerate([*domains, *fragments]):
+            params[f"t{i}"] = text
+            tests.append(f"contains(body, $t{i})")
+        columns = ", ".join(f'"{c}"' for c in NEIGHBOUR_COLUMNS)
+        rows = self._run(
+            f"SELECT {columns} FROM messages WHERE day BETWEEN $d0 AND $d1 "
+            "AND ts BETWEEN $since AND $until "
+            "AND coalesce(direction, 'outbound') = 'outbound' AND body IS NOT NULL "
+            f"AND ({' OR '.join(tests)}) ORDER BY ts DESC, id LIMIT $lim",
+            params,
+        )
+        return [dict(zip(NEIGHBOUR_COLUMNS, row, strict=True)) for row in rows]
 
     def _run(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         # A cursor per read: requests in different threads read at once, and the timer stops

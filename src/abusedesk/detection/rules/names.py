@@ -44,6 +44,14 @@ ENGINE_NAMES: Final[dict[str, tuple[Kind, str]]] = {
             "inbound messages and other events"
         ),
     ),
+    "campaign_enforced_accounts": (
+        "int",
+        (
+            "how many other accounts of this message's campaign detection has already flagged "
+            "(a live high or critical match of a rule that reads no engine state; "
+            "detection.campaign_flags); NULL for inbound messages and other events"
+        ),
+    ),
 }
 
 ENVELOPE_KINDS: Final[dict[str, tuple[Kind, str]]] = {
