@@ -55,7 +55,7 @@ def template_fragment(body: str) -> str | None:
         run, start, end = found.group(), found.start(), found.end()
         if start > 0 and not body[start - 1].isspace() and not run[0].isspace():
             run = _FIRST_WORD.sub("", run, count=1)  # starts inside a word
-        if end < len(body) and not body[end].isspace() and not run[-1].isspace():
+        if run and end < len(body) and not body[end].isspace() and not run[-1].isspace():
             run = _LAST_WORD.sub("", run, count=1)  # ends inside a word
         run = run.strip()  # still a substring of the body: the lake is asked for it as is
         if len(run.split()) >= 4:
