@@ -116,6 +116,7 @@ def batch_events(lake: Path, files: Sequence[str]) -> list[Event]:
         for values in pq.read_table(path).to_pylist():
             values["type"] = etype
             events.append(row_event(values))
+    events.sort(key=lambda e: (e.ts, e.id))
     return events
 
 
