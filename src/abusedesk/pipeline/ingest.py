@@ -47,6 +47,9 @@ from abusedesk.pipeline.recovery import (
     batch_events,
     dead_process_ids,
     forget_batch,
+    held_events,
+    hold,
+    parked_reports,
     pending_files,
     recover,
 )
@@ -244,28 +247,40 @@ class _Run(BatchReader):
     def _detect_recovered(self, recovered: Recovered) -> None:
         """Committed batches of dead runs that detection never saw go through it now, after
         a fresh detection consumer's state is rebuilt from the lake (the dead process's
-        windows, flags and case bars died with it), so the rerun detects as one clean run."""
+        windows, flags and case bars died with it), so the rerun detects as one clean run.
+        The events the dead run held back (linking.Held) are held again, and released as the
+        stream reaches their time, as they would have been."""
         summary = self.summary
         summary.interrupted_runs = list(recovered.interrupted_runs)
         lake = self.ing.lake_dir
+        store = self.ing.store
         pending = [(batch_id, batch_events(lake, files)) for batch_id, files in recovered.batches]
+        held = set(recovered.held)
         fresh = [
             c
             for c in self.ing.consumers
             if isinstance(c, DetectionConsumer) and c.rebuild_after_crash and not c.stats.events
         ]
-        if fresh and recovered.interrupted_runs:
-            ids = dead_process_ids(self.ing.store, summary.run_id)
-            ids -= {e.id for _, events in pending for e in events}  # detected just below
-            with LakeReader(lake) as reader:
+        with LakeReader(lake) as reader:
+            if fresh and recovered.interrupted_runs:
+                ids = dead_process_ids(store, summary.run_id)
+                ids -= {e.id for _, events in pending for e in events}  # detected just below
+                ids -= held  # not detected yet: held again just below
                 for detection in fresh:
                     summary.rebuilt_events = rebuild_state(detection, reader, ids)
+            self.held.hold(held_events(reader, held))
         for batch_id, events in pending:
-            if events:
-                for consumer in self.ing.consumers:
-                    consumer.on_events(events)
+            # What the dead run's flush would have handed to detection (see flush).
+            parked = parked_reports(store, events)
+            attributed = [
+                e
+                for e in events
+                if e.account_id != UNATTRIBUTED and e.id not in parked and e.id not in held
+            ]
+            released = self.held.release(max(e.ts for e in attributed)) if attributed else []
+            self._detect(attributed + released)
             summary.recovered_events += len(events)
-            forget_batch(self.ing.store, batch_id)
+            forget_batch(store, batch_id, released)
 
     def _enrich_failures(self) -> int:
         return sum(consumer.enrich_failures for consumer in self._enriching)
@@ -400,6 +415,18 @@ class _Run(BatchReader):
                 linked = runs.claim_ids(conn, found, summary.run_id) if found else []
                 fresh += linked
                 linking.mark_linked(conn, fresh, now)
+                # Unattributed provider events are kept (lake, counts) but name no customer to
+                # detect on (nor to link entities to in the registry); neither does a report
+                # waiting for its message. Linked complaints, and events whose account was
+                # found, wait for the stream to reach their time (linking.Held): recorded
+                # here, so a run killed while holding them leaves them to the next.
+                later = {e.id for e in linked} | self.found
+                self.found = set()
+                attributed = [
+                    e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked
+                ]
+                held = [e for e in attributed if e.id in later]
+                hold(conn, held, run_id)
                 if dupes:
                     summary.duplicates += dupes
                     if results is not None:
@@ -437,20 +464,14 @@ class _Run(BatchReader):
         self.written.extend(files)
         summary.accepted += len(fresh)
         summary.by_type.update(e.type for e in fresh)
-        # Unattributed provider events are kept (lake, counts) but name no customer to detect
-        # on (nor to link entities to in the registry); neither does a report waiting for its
-        # message. Linked complaints wait for the stream to reach their time (linking.Held).
-        attributed = [e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked]
-        if linked or self.found or len(self.held):
-            later = {e.id for e in linked} | self.found
-            self.found = set()
-            self.held.hold(e for e in attributed if e.id in later)
+        released: list[Event] = []
+        if held or len(self.held):
+            self.held.hold(held)
             attributed = [e for e in attributed if e.id not in later]
             if attributed:
-                attributed += self.held.release(max(e.ts for e in attributed))
-        self._detect(attributed)
-        if batch_id is not None:
-            forget_batch(store, batch_id)
+                released = self.held.release(max(e.ts for e in attributed))
+        self._detect(attributed + released)
+        forget_batch(store, batch_id, released)
         # Whatever survives the batch (detection state, caches) leaves the scanned
         # generations; refcounting still frees what dies. See _young_gc_only.
         if self.manage_gc:
@@ -465,7 +486,9 @@ class _Run(BatchReader):
 
     def finish(self) -> IngestSummary:
         self.flush()
-        self._detect(self.held.drain())  # complaints made after the run's last event
+        drained = self.held.drain()  # complaints made after the run's last event
+        self._detect(drained)
+        forget_batch(self.ing.store, None, drained)
         if self.reader is not None:
             self.reader.close()
         if self.ing.compact_after and self.written:

@@ -10,6 +10,10 @@ and the row is deleted. A `kill -9` at any instant therefore leaves one of:
 - a committed row whose files are still staged, or published but not yet detected: the files
   are published and the batch's events are read back from them and sent through detection.
 - a compaction journal: finished or undone (lake/compaction.py).
+- `held_events` rows: committed events the dead run held back from detection until the stream
+  reached their time (pipeline/linking.Held). They are handed to the new run, which holds them
+  again; the rebuild of detection state leaves them out, as it leaves out reports that wait for
+  their message (streaming detection never sees those).
 
 A run is dead when its row says "running" and no process holds its run lock (lake/locks.py);
 its row is marked "interrupted". All of this happens under the lake lock, and a dead run's
@@ -20,21 +24,23 @@ at once never detect a batch twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from abusedesk.events.schema import Event
 from abusedesk.lake.compaction import recover_compactions
 from abusedesk.lake.locks import run_is_alive
-from abusedesk.lake.replay import row_event
+from abusedesk.lake.reader import LakeReader
+from abusedesk.lake.replay import lake_events, row_event
 from abusedesk.lake.writer import publish, staged_run
 from abusedesk.logs import fields
 from abusedesk.storage.db import Store
-from abusedesk.storage.models import EventId, IngestRun, LakeBatch
+from abusedesk.storage.models import EventId, HeldEvent, IngestRun, LakeBatch, PendingComplaint
 
 log = logging.getLogger("abusedesk.pipeline.recovery")
 
@@ -45,12 +51,17 @@ class Recovered:
 
     interrupted_runs: list[int] = field(default_factory=list)
     batches: list[tuple[int, list[str]]] = field(default_factory=list)  # (row id, files)
+    held: list[str] = field(default_factory=list)  # ids of events held back from detection
     staged_removed: int = 0
     compactions: int = 0
 
     def __bool__(self) -> bool:
         return bool(
-            self.interrupted_runs or self.batches or self.staged_removed or self.compactions
+            self.interrupted_runs
+            or self.batches
+            or self.held
+            or self.staged_removed
+            or self.compactions
         )
 
 
@@ -80,6 +91,10 @@ def recover(store: Store, lake: Path, *, new_owner: int) -> Recovered:
             publish((lake / name for name in batch.files), batch.run_id)
             batch.run_id = new_owner
             out.batches.append((batch.id, list(batch.files)))
+        for held in session.scalars(select(HeldEvent).order_by(HeldEvent.event_id)):
+            if not is_alive(held.run_id):
+                held.run_id = new_owner
+                out.held.append(held.event_id)
     # Staged files of dead runs that no committed batch names: their transaction never
     # committed (the names of committed batches were published just above).
     for path in _staged_files(lake):
@@ -94,6 +109,7 @@ def recover(store: Store, lake: Path, *, new_owner: int) -> Recovered:
             extra=fields(
                 interrupted_runs=out.interrupted_runs,
                 batches=len(out.batches),
+                held=len(out.held),
                 staged_removed=out.staged_removed,
                 compactions=out.compactions,
             ),
@@ -108,7 +124,10 @@ def _staged_files(lake: Path) -> Iterator[Path]:
 
 
 def batch_events(lake: Path, files: Sequence[str]) -> list[Event]:
-    """A committed batch's events, read back from its published files."""
+    """A committed batch's events, read back from its published files, in (ts, id) order: the
+    order its input had when that was time order (each file holds one event type, and
+    detection fed all of a batch's messages before its deliveries moves the windows' clocks
+    ahead of the deliveries, which then count as late)."""
     events: list[Event] = []
     for name in files:
         path = lake / name
@@ -116,7 +135,25 @@ def batch_events(lake: Path, files: Sequence[str]) -> list[Event]:
         for values in pq.read_table(path).to_pylist():
             values["type"] = etype
             events.append(row_event(values))
+    events.sort(key=lambda e: (e.ts, e.id))
     return events
+
+
+def held_events(reader: LakeReader, ids: Collection[str]) -> list[Event]:
+    """The events with these ids, read back from the lake, oldest first."""
+    if not ids:
+        return []
+    reader.con.register("_held_ids", pa.table({"id": pa.array(sorted(ids), pa.string())}))
+    try:
+        return list(lake_events(reader, where="id IN (SELECT id FROM _held_ids)"))
+    finally:
+        reader.con.unregister("_held_ids")
+
+
+def hold(conn: Connection, events: Sequence[Event], run_id: int) -> None:
+    """Record, in the batch's transaction, the events run `run_id` holds back from detection."""
+    if events:
+        conn.execute(insert(HeldEvent), [{"event_id": e.id, "run_id": run_id} for e in events])
 
 
 def pending_files(store: Store, lake: Path) -> frozenset[Path]:
@@ -143,12 +180,42 @@ def dead_process_ids(store: Store, run_id: int) -> set[str]:
             chain.append(earlier)
         if not chain:
             return set()
+        # Reports that wait for their message never go through streaming detection.
+        parked = select(PendingComplaint.report_id).where(
+            PendingComplaint.report_id == EventId.event_id
+        )
         return set(
-            session.scalars(select(EventId.event_id).where(EventId.ingest_run_id.in_(chain)))
+            session.scalars(
+                select(EventId.event_id).where(EventId.ingest_run_id.in_(chain), ~parked.exists())
+            )
         )
 
 
-def forget_batch(store: Store, batch_id: int) -> None:
-    """The batch is published and detected: its row goes."""
+def parked_reports(store: Store, events: Sequence[Event]) -> set[str]:
+    """The ids of the reports among `events` that wait for their message (pipeline/linking):
+    streaming detection never sees them."""
+    ids = [e.id for e in events if e.type == "report" and e.account_id is None]
+    found: set[str] = set()
+    with store.sessions() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                session.scalars(
+                    select(PendingComplaint.report_id).where(PendingComplaint.report_id.in_(chunk))
+                )
+            )
+    return found
+
+
+def forget_batch(store: Store, batch_id: int | None, released: Sequence[Event] = ()) -> None:
+    """The batch is published and detected, and so are the held events it released: their
+    rows go, in one transaction."""
+    if batch_id is None and not released:
+        return
     with store.transaction() as session:
-        session.execute(delete(LakeBatch).where(LakeBatch.id == batch_id))
+        if batch_id is not None:
+            session.execute(delete(LakeBatch).where(LakeBatch.id == batch_id))
+        ids = [e.id for e in released]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            session.execute(delete(HeldEvent).where(HeldEvent.event_id.in_(chunk)))

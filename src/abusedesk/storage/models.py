@@ -179,6 +179,18 @@ class LakeBatch(Base):
     created_at: Mapped[datetime] = mapped_column(_tz())
 
 
+class HeldEvent(Base):
+    """A committed event detection has not seen yet because it waits for the stream to reach
+    its time (a linked complaint, or an event whose account ingest found: pipeline/linking.Held).
+    Written in its batch's transaction and deleted once detection has had it; a killed run's
+    rows are handed to the next run, which holds the events again (pipeline/recovery.py)."""
+
+    __tablename__ = "held_events"
+
+    event_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
 class QuarantineItem(Base):
     __tablename__ = "quarantine"
 
