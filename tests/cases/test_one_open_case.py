@@ -141,3 +141,45 @@ def test_detection_in_several_processes_attaches_to_one_case(
     assert on_case == WRITERS
     assert case is not None
     assert case.signal_count == WRITERS
+
+
+def test_writers_attaching_to_the_same_cases_in_opposite_orders_do_not_fail(
+    ws: Workspace, settings: Settings, account: Any
+) -> None:
+    """Two ingests of overlapping files record signals for the same accounts' open cases in
+    one transaction each; listed in opposite orders they used to lock the cases in opposite
+    orders and PostgreSQL aborted one as a deadlock (bench/faults.py, concurrent pairs)."""
+    spec = rule()
+    accounts = [f"AC-D{n}" for n in range(6)]
+    for account_id in accounts:
+        account(account_id)
+
+    def draft(account_id: str, event_id: str) -> SignalDraft:
+        return SignalDraft(
+            rule=spec,
+            account_id=account_id,
+            event_id=event_id,
+            event_type="message",
+            event_ts=ws.clock.now() - timedelta(minutes=1),
+            features={"otp_unverified_1h": 40},
+            case_call=Call(spec.case.queue, spec.case.priority) if spec.case else None,
+        )
+
+    do_record_signals(ws.store, ws.clock, [draft(a, f"open-{a}") for a in accounts], desk=ws.desk)
+
+    def work(store: Store, i: int) -> int:
+        order = accounts if i % 2 == 0 else accounts[::-1]
+        attached = 0
+        for round_ in range(5):
+            drafts = [draft(a, f"ev-{i}-{round_}-{a}") for a in order]
+            attached += len(do_record_signals(store, ws.clock, drafts, desk=ws.desk).cases_updated)
+        return attached
+
+    results = _race(settings, work)
+    assert results == [5 * len(accounts)] * WRITERS
+    for account_id in accounts:
+        (case_id,) = _open_cases(ws, account_id)
+        with ws.store.sessions() as session:
+            case = session.get(Case, case_id)
+        assert case is not None
+        assert case.signal_count == 1 + 5 * WRITERS

@@ -5,7 +5,9 @@ its SLA clocks set; detection (services.do_record_signals), report intake (repor
 person (`do_open_case`) all open cases through it. The database holds the rule too (the partial
 unique index ux_cases_one_open, migration 0009): when two writers both find no open case and
 both open one, the second insert fails, and `retry_open_conflict` runs its unit of work again,
-which now finds the first writer's case and attaches to it. When the same account and policy fire
+which now finds the first writer's case and attaches to it. Writers lock cases in (account,
+policy) order, and a transaction PostgreSQL aborts as a deadlock or a serialization failure
+runs again too (two ingests of overlapping files write the same accounts' cases). When the same account and policy fire
 again soon after a `no_violation` close, the new case links the closed one (`reopened_from_id`), so
 the analyst sees the earlier decision.
 """
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import Any, Final, ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from abusedesk.cases.desk import Desk
@@ -34,6 +36,9 @@ from abusedesk.storage.models import Account, Case
 P = ParamSpec("P")
 R = TypeVar("R")
 OPEN_CONFLICT_ATTEMPTS: Final = 3
+# PostgreSQL's deadlock_detected and serialization_failure: the server rolled the transaction
+# back and it may simply run again.
+RETRYABLE_SQLSTATES: Final = frozenset({"40P01", "40001"})
 
 
 def is_open_case_conflict(exc: IntegrityError) -> bool:
@@ -43,17 +48,24 @@ def is_open_case_conflict(exc: IntegrityError) -> bool:
     return "ux_cases_one_open" in message or "cases.account_id, cases.policy" in message
 
 
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return is_open_case_conflict(exc)
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
 def retry_open_conflict(work: Callable[P, R]) -> Callable[P, R]:
     """Run a unit of work (one transaction) again when it lost the race to open an account
-    and policy's case: the retry's `case_for` finds the case the other writer opened."""
+    and policy's case (the retry's `case_for` finds the case the other writer opened), or
+    when the database aborted it as a deadlock or a serialization failure."""
 
     @functools.wraps(work)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(1, OPEN_CONFLICT_ATTEMPTS + 1):
             try:
                 return work(*args, **kwargs)
-            except IntegrityError as exc:
-                if attempt == OPEN_CONFLICT_ATTEMPTS or not is_open_case_conflict(exc):
+            except DBAPIError as exc:
+                if attempt == OPEN_CONFLICT_ATTEMPTS or not _retryable(exc):
                     raise
         raise AssertionError("unreachable")
 

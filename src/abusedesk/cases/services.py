@@ -108,7 +108,9 @@ def do_record_signals(
                     (draft, signal)
                 )
         session.flush()
-        for (account_id, policy), items in by_case.items():
+        # In (account, policy) order: a concurrent writer locks the same cases in the same
+        # order, so the two wait for each other instead of deadlocking.
+        for (account_id, policy), items in sorted(by_case.items()):
             case, opened = _case_for(session, clock, desk, (account_id, policy), items)
             if opened:
                 result.cases_opened.append(case.id)
@@ -170,7 +172,7 @@ def _apply_hits(session: Session, updates: Sequence[HitUpdate]) -> None:
         statement,
         [
             {"hits": u.hits, "ts": u.last_hit_at, "rule_id": u.rule_id, "event_id": u.event_id}
-            for u in updates
+            for u in sorted(updates, key=lambda u: (u.rule_id, u.event_id))  # lock order
         ],
     )
 
