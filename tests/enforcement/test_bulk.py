@@ -136,3 +136,23 @@ def test_cluster_is_accounts_sharing_a_device_or_card(workspace: Workspace) -> N
             s.add(AccountEntity(account_id=account, entity_id=entity, first_seen=T0, last_seen=T0))
     with workspace.store.sessions() as s:
         assert cluster_of(s, "A") == ["A", "B", "C"]  # D shares only an IP
+
+
+def test_notices_dry_run_says_when_an_action_already_applies(
+    workspace: Workspace, enf: Enforcement
+) -> None:
+    """The demo's dry run: a second P1 case of an account the first would suspend takes nothing
+    new (the suspension applies), and the notice goes with the action that is taken."""
+    from abusedesk.notices.dry_run import dry_run
+
+    requests = [
+        ActionRequest(account_id="A", actor="demo", reason="case 1", policy="phishing"),
+        ActionRequest(account_id="A", actor="demo", reason="case 2", policy="compromised-account"),
+    ]
+    first, second = dry_run(enf, workspace.notice_renderer(), requests)
+    assert first.created and first.action is not None and first.notice is not None
+    assert not second.created and second.action is not None
+    assert second.action["id"] == first.action["id"]
+    assert second.notice is None
+    with workspace.store.sessions() as s:
+        assert s.execute(select(func.count()).select_from(Action)).scalar_one() == 0

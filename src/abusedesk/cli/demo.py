@@ -114,6 +114,12 @@ def _enforce_dry_run(ws: Workspace, limit: int = 10) -> None:
             out.print(f"  case {r.request.case_id} {r.request.account_id}: refused: {r.error}")
             continue
         a = r.action
+        if not r.created:
+            out.print(
+                f"  case {r.request.case_id} {a['account_id']} ({r.request.policy}): nothing "
+                f"more: its {a['kind']} {a['scope']} ({a['policy']}, above) already applies"
+            )
+            continue
         until = f" until {a['expires_at']}" if a["expires_at"] else ""
         out.print(
             f"  case {r.request.case_id} {a['account_id']} ({a['policy']}): would "

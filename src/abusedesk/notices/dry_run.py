@@ -20,6 +20,9 @@ class WouldTake:
     action: dict[str, object] | None
     error: str | None
     notice: Rendered | None
+    # False when the request is answered by an action already in force (taken earlier in the
+    # same run, e.g. a second case of a suspended account): nothing new would happen.
+    created: bool = True
 
 
 def dry_run(
@@ -42,7 +45,7 @@ def dry_run(
                     results.append(WouldTake(request, None, exc.message, None))
                     continue
                 rendered = None
-                if len(results) < notices:
+                if taken.created and sum(r.notice is not None for r in results) < notices:
                     session.flush()
                     rendered = draft_in_session(
                         session,
@@ -53,7 +56,7 @@ def dry_run(
                         examples=(),
                         appeal_days=appeal_days,
                     ).rendered
-                results.append(WouldTake(request, taken.action, None, rendered))
+                results.append(WouldTake(request, taken.action, None, rendered, taken.created))
         finally:
             session.rollback()
     return results
