@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from abusedesk.cli.context import workspace
 from abusedesk.cli.output import handles_errors, out
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 @handles_errors
@@ -19,6 +23,10 @@ def serve(
     from abusedesk.api.app import create_app
 
     ws = workspace()
+    # Ingest (POST /v1/events) runs in worker threads, decisions in the event loop: a thread
+    # waiting for the GIL gets it after at most this long (Python's default is 5 ms, which a
+    # decision pays several times over while a large post is parsed and detected).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     bind_host = host or ws.settings.api_host
     bind_port = port or ws.settings.api_port
     out.print(f"abusedesk API on http://{bind_host}:{bind_port} (docs: /docs)")
