@@ -150,8 +150,11 @@ def test_notices_dry_run_says_when_an_action_already_applies(
         ActionRequest(account_id="A", actor="demo", reason="case 2", policy="compromised-account"),
     ]
     first, second = dry_run(enf, workspace.notice_renderer(), requests)
-    assert first.created and first.action is not None and first.notice is not None
-    assert not second.created and second.action is not None
+    assert first.created
+    assert first.action is not None
+    assert first.notice is not None
+    assert not second.created
+    assert second.action is not None
     assert second.action["id"] == first.action["id"]
     assert second.notice is None
     with workspace.store.sessions() as s:
