@@ -277,13 +277,16 @@ class FastPath:
             lines += [f"    v = {self._column(step.of)}", "    if v is not None:"]
             pad, value = "        ", "v"
         add = f"if not {t}.add({k}, sec, {value if table.kind != 'age' else 'None'}):"
-        if table.kind == "age":  # [first, last]: a new key, an earlier ts or a late one: add()
+        if table.kind == "age":  # [first, last]: only a new key or an earlier ts needs add()
             return [
                 *lines,
                 f"{pad}st = {r} and {r}[{slot}]",
-                f"{pad}if st is not None and st[0] <= sec and st[1] - LATE <= sec:",
+                f"{pad}if st is not None and st[0] <= sec:",
                 f"{pad}    if sec > st[1]:",
                 f"{pad}        st[1] = sec",
+                # Too late for the key: add() would drop it and change nothing either.
+                f"{pad}    elif sec < st[1] - LATE:",
+                f"{pad}        late = True",
                 f"{pad}else:",
                 f"{pad}    {add}",
                 f"{pad}        late = True",
