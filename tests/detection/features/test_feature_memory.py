@@ -62,8 +62,8 @@ def test_keys_that_go_quiet_are_swept() -> None:
 
 
 def test_one_key_far_ahead_makes_the_sweep_forget_no_other_key() -> None:
-    """The sweep's clock is the 4th newest key swept, not the newest second seen: one key a day
-    ahead neither makes the others too late nor makes them look idle."""
+    """The sweep's clock is the 4th newest of the keys sampled, not the newest second seen: one
+    key a day ahead neither makes the others too late nor makes them look idle."""
 
     def store() -> MemoryStore:
         made = MemoryStore(lateness_s=0, sweep_every=64, sweep_chunk=64)
