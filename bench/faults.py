@@ -30,6 +30,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -355,18 +356,27 @@ def hostile(backend: str, good: int, batch: int) -> dict[str, Any]:
 
 
 def far_event(backend: str, traffic: Path, batch: int) -> dict[str, Any]:
-    """Cases of the simulator's traffic, alone and with one event dated far ahead and one
-    far behind (for the busiest account): they must be equal, and both events quarantined."""
+    """Cases of the simulator's traffic, alone and with three more events: one dated far ahead
+    and one far behind (for the busiest account), both quarantined, and one of an account of
+    its own dated a day after the data, which is in the past, so ingest takes it in (it is
+    not ahead of the wall clock) and, read first, it must move only its own keys' lateness
+    clock. The cases must be equal."""
     first = json.loads(traffic.read_bytes().splitlines()[0])
+    last = max(json.loads(line)["ts"] for line in traffic.read_bytes().splitlines())
+    ahead = datetime.fromisoformat(last) + timedelta(days=1)
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         mixed = Path(tmp) / "mixed.jsonl"
         far = [dict(first, id="far-future", ts="2999-01-01T00:00:00Z")]
         far.append(dict(first, id="far-past", ts="1970-01-01T00:00:00Z"))
+        far.append(dict(first, id="ahead-of-data", account_id="ACahead", ts=ahead.isoformat()))
         lines = traffic.read_bytes().splitlines(keepends=True)
         middle = len(lines) // 2
         extra = [json.dumps(e).encode() + b"\n" for e in far]
-        mixed.write_bytes(b"".join(lines[:middle] + extra + lines[middle:]))
+        # The event ahead of the data goes in early: read before most of the traffic.
+        mixed.write_bytes(
+            b"".join(lines[:100] + extra[2:] + lines[100:middle] + extra[:2] + lines[middle:])
+        )
         cases = []
         for name, source in (("clean", traffic), ("with_far_events", mixed)):
             home = Path(tmp) / name
@@ -379,6 +389,7 @@ def far_event(backend: str, traffic: Path, batch: int) -> dict[str, Any]:
             )
             summary = json.loads(proc.stdout.decode().splitlines()[-1])
             out[f"{name}_quarantined"] = summary["quarantined"]
+            out[f"{name}_accepted"] = summary["accepted"]
             state = _state(home, url)
             _drop(url)
             cases.append(state["cases"])

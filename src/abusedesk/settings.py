@@ -123,8 +123,9 @@ class Settings(BaseSettings):
     feature_lateness_s: int = Field(
         default=3600,
         ge=0,
-        description="How late (seconds behind the newest event) an event may arrive and still be "
-        "counted in its own window bucket; older ones are counted as dropped.",
+        description="How late (seconds behind the newest event a feature counted for the same "
+        "key) an event may arrive and still be counted in its own window bucket; older ones are "
+        "counted as dropped.",
     )
     api_host: str = Field(default="127.0.0.1", description="Address `abusedesk serve` binds to.")
     api_port: int = Field(

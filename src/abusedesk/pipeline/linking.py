@@ -16,10 +16,11 @@ goes through the rest of the batch like any event (registry, lake, cases), and t
 is given the account.
 
 Detection sees it when the stream gets to its time, not at once: a complaint is made hours
-after its message, and handing it over with the message would move the feature store's
-watermark hours ahead, so the messages that follow would arrive "too late" and be dropped from
-every window. Ingest holds linked complaints (`Held`) until a batch reaches their time, and
-hands the rest over at the end of the run; so too an event whose account ingest found from its
+after its message, and handing it over with the message would move the watermarks of the
+account's complaint features hours ahead (lateness is judged per feature and key), so the
+account's complaints that follow would arrive "too late" and be dropped from those windows.
+Ingest holds linked complaints (`Held`) until a batch reaches their time, and hands the rest
+over at the end of the run; so too an event whose account ingest found from its
 message, the account map or the registry (a complaint read ahead of the message log, in the
 same run). For the same reason a report that waits for its
 message is not given to streaming detection: it names no account to detect on, and the

@@ -61,6 +61,28 @@ def test_keys_that_go_quiet_are_swept() -> None:
     assert store.key_counts()["c"] == 10
 
 
+def test_one_key_far_ahead_makes_the_sweep_forget_no_other_key() -> None:
+    """The sweep's clock is the 4th newest of the keys sampled, not the newest second seen: one
+    key a day ahead neither makes the others too late nor makes them look idle."""
+
+    def store() -> MemoryStore:
+        made = MemoryStore(lateness_s=0, sweep_every=64, sweep_chunk=64)
+        made.bind([TableSpec("c", "window", 60, 5, integer=True)])
+        return made
+
+    alone, mixed = store(), store()
+    mixed.apply(START + DAY, ["far"], [(0, 0, 1)], [])
+    for i in range(5000):
+        key = [f"k{i % 50}"]
+        assert mixed.apply(START + i, key, [(0, 0, 1)], [(0, 0)]) == alone.apply(
+            START + i, key, [(0, 0, 1)], [(0, 0)]
+        )
+    assert mixed.purged == alone.purged == 0
+    mixed.sweep()
+    assert mixed.key_counts()["c"] == 51
+    assert mixed.dropped_late == 0
+
+
 def test_the_key_cap_evicts_and_counts() -> None:
     store = MemoryStore(max_keys_per_group=1000)
     store.bind([TableSpec("c", "window", 60, 5, integer=True)])

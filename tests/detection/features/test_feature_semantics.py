@@ -209,6 +209,49 @@ def test_a_too_late_event_reads_only_what_is_still_kept(make_engine: MakeEngine)
     assert engine.store.dropped_late == 1
 
 
+def test_lateness_is_judged_per_key_so_an_event_far_ahead_moves_only_its_own_keys(
+    make_engine: MakeEngine,
+) -> None:
+    features = [
+        feature("c", "count", window="1h"),
+        feature("d", "distinct", window="1h", of="to"),
+        feature("s", "sum", window="1h", of="price"),
+        feature("age", "age", window=None),
+    ]
+    engine = make_engine(features, lateness_s=600)
+    day = 86400
+    # B's event a day ahead comes first; A's events after it are not late for A's keys.
+    rows = [msg(day, "B", to="x", price=1.0)]
+    rows += [msg(60 * i, "A", to=f"t{i % 2}", price=0.5) for i in range(4)]
+    seen = [engine.observe(row) for row in rows]
+    assert [v["c"] for v in seen] == [1, 1, 2, 3, 4]
+    assert [v["d"] for v in seen] == [1, 1, 2, 2, 2]
+    assert [v["s"] for v in seen] == [1.0, 0.5, 1.0, 1.5, 2.0]
+    assert [v["age"] for v in seen] == [0.0, 0.0, 1 / 60, 2 / 60, 3 / 60]
+    assert engine.store.dropped_late == 0
+    # For B itself the clock did move: an event of B a day earlier is too late for B's keys.
+    late = engine.observe(msg(240, "B", to="y", price=2.0))
+    assert (late["c"], late["d"], late["s"], late["age"]) == (0, 0, 0.0, None)
+    assert engine.store.dropped_late == 1
+
+
+def test_each_table_keeps_its_own_watermark(make_engine: MakeEngine) -> None:
+    # Two features of one key: a report a day ahead moves the reports' watermark of A only,
+    # not the messages'.
+    features = [
+        feature("msgs", "count", window="1h"),
+        feature("reports", "count", on="report", window="1h"),
+    ]
+    engine = make_engine(features, lateness_s=600)
+    day = 86400
+    rows = [msg(day, type_="report"), msg(0), msg(60), msg(120, type_="report")]
+    seen = [engine.observe(row) for row in rows]
+    assert [v["msgs"] for v in seen] == [0, 1, 2, 2]
+    # The report at 12:02 is too late for A's reports (watermark a day ahead): not counted.
+    assert [v["reports"] for v in seen] == [1, 0, 0, 0]
+    assert engine.store.dropped_late == 1
+
+
 def test_keys_are_compared_like_python_values(make_engine: MakeEngine) -> None:
     engine = make_engine([feature("c", "count", by="k,j", window="5m")])
     rows = [

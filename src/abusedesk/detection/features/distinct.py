@@ -4,7 +4,7 @@ Distinct keeps exact per-bucket sets plus, for the window ending at the head buc
 its buckets hold each member: the read at the head is then len(counts), O(1), and moving the
 head costs O(members of the buckets that leave). State per key (see windows.py for the layout):
 
-    [head, current_set, counts, older, trimmed_below]
+    [head, current_set, counts, older, trimmed_below, watermark]
 
 Memory is the distinct values inside the retained buckets; no sketch (HyperLogLog) is used,
 because rules compare against small thresholds ("more than 20 recipients") where an estimate's
@@ -23,16 +23,21 @@ from abusedesk.detection.features.windows import drop_below
 class DistinctTable(KeyedTable):
     __slots__ = ()
 
-    def add(self, key: Key, ts: int, member: Any, wl: int) -> None:
+    def add(self, key: Key, ts: int, member: Any) -> bool:
         b = ts // self.bucket_s
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
         if st is None:
-            self._insert(key, [b, {member}, {member: 1}, {}, b])
-            return
+            self._insert(key, [b, {member}, {member: 1}, {}, b, ts])
+            return True
+        wm = st[5]
+        if ts > wm:
+            st[5] = ts
+        elif ts < wm - self.late:
+            return False  # too late for this key: dropped
         head = st[0]
         if b > head:
-            self._advance(st, b, wl)
+            self._advance(st, b)
             head = b
         if b == head:
             current = st[1]
@@ -40,7 +45,7 @@ class DistinctTable(KeyedTable):
                 current.add(member)
                 counts = st[2]
                 counts[member] = counts.get(member, 0) + 1
-            return
+            return True
         older = st[3]  # out of order but within lateness
         bucket = older.get(b)
         if bucket is None:
@@ -52,7 +57,8 @@ class DistinctTable(KeyedTable):
                 counts = st[2]
                 counts[member] = counts.get(member, 0) + 1
         if len(older) > self.cap:
-            self.trim(st, wl // self.bucket_s - self.n + 1)
+            self.trim(st, self.low(st))
+        return True
 
     def trim(self, st: State, lo: int) -> None:
         if lo > st[4]:  # keep counts equal to the kept part of the head's window
@@ -63,7 +69,7 @@ class DistinctTable(KeyedTable):
                     _forget(counts, members)
         drop_below(st, lo)
 
-    def read(self, key: Key, ts: int, wl: int) -> int:
+    def read(self, key: Key, ts: int) -> int:
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
         if st is None:
@@ -73,19 +79,11 @@ class DistinctTable(KeyedTable):
         if b == head:
             return len(st[2])
         if b > head:
-            self._advance(st, b, wl)
+            self._advance(st, b)
             return len(st[2])
-        return _union_size(st, b - self.n + 1, b)
+        return _union_size(st, max(b - self.n + 1, self.low(st)), b)
 
-    def read_late(self, key: Key, ts: int, wl: int) -> int:
-        row = self.rows.get(key)
-        st = None if row is None else row[self.slot]
-        if st is None:
-            return 0
-        b = ts // self.bucket_s
-        return _union_size(st, max(b - self.n + 1, wl // self.bucket_s - self.n + 1), b)
-
-    def _advance(self, st: State, b: int, wl: int) -> None:
+    def _advance(self, st: State, b: int) -> None:
         head = st[0]
         older = st[3]
         if st[1]:
@@ -109,7 +107,7 @@ class DistinctTable(KeyedTable):
         st[0] = b
         st[1] = set()
         if len(older) > self.cap:
-            drop_below(st, wl // self.bucket_s - n + 1)
+            drop_below(st, self.low(st))
 
 
 def _forget(counts: dict[Any, int], members: set[Any]) -> None:
@@ -122,7 +120,7 @@ def _forget(counts: dict[Any, int], members: set[Any]) -> None:
 
 
 def _union_size(st: State, start: int, end: int) -> int:
-    head, current, _, older, _ = st
+    head, current, _, older, *_ = st
     seen: set[Any] = set()
     for bucket in range(start, end + 1):
         members = current if bucket == head else older.get(bucket)
@@ -132,28 +130,31 @@ def _union_size(st: State, start: int, end: int) -> int:
 
 
 class AgeTable(KeyedTable):
-    """First (earliest) counted event per key; state [first_ts, last_ts], no window."""
+    """First (earliest) counted event per key; state [first_ts, last_ts], no window. The last
+    counted second is the key's watermark."""
 
     __slots__ = ()
 
-    def add(self, key: Key, ts: int, _arg: Any, _wl: int) -> None:
+    def add(self, key: Key, ts: int, _arg: Any) -> bool:
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
         if st is None:
             self._insert(key, [ts, ts])
-            return
+            return True
+        last = st[1]
+        if ts > last:
+            st[1] = ts
+        elif ts < last - self.late:
+            return False  # too late for this key: dropped
         st[0] = min(st[0], ts)
-        st[1] = max(st[1], ts)
+        return True
 
-    def read(self, key: Key, _ts: int, _wl: int) -> int | None:
+    def read(self, key: Key, _ts: int) -> int | None:
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
-        return None if st is None else int(st[0])
+        return None if st is None else int(st[0])  # no window, so nothing is out of reach
 
-    def read_late(self, key: Key, ts: int, wl: int) -> int | None:
-        return self.read(key, ts, wl)  # no window, so nothing is out of reach
-
-    def oldest_live_head(self, wl: int) -> int | None:
+    def oldest_live_head(self, clock: int) -> int | None:
         return None  # no window: an age is kept until the key cap evicts it
 
     def last_seen(self, st: State) -> int:

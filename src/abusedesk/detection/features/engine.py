@@ -72,7 +72,7 @@ class FeatureEngine:
         self.sources: dict[str | None, str] = {}
         if self._in_process:
             assert isinstance(store, MemoryStore)
-            path = FastPath(plan, store, self._observe_generic)
+            path = FastPath(plan, store)
             self.sources = path.sources
             self._writers, self._writer_other = path.writers, path.writer_other
             self.full_row_columns = frozenset(path.columns)

@@ -9,8 +9,13 @@ one and touches another dict's memory. Grouping is only a layout: which tables s
 never changes a value. The price is a slot per table in every row, used or not.
 
 The group also enforces the two memory bounds (see memory.py): a hard cap on keys, evicting the
-least recently advanced sixteenth past it, and `purge_keys`, which drops the states that nothing
-can read any more and the keys left with none.
+least recently advanced sixteenth past it, and `purge_keys`, which drops the states of keys idle
+for longer than their window, the lateness and a margin behind the group's clock, and the keys
+left with none.
+
+The clock is not the newest second seen: lateness is judged per key (store.py), so one event
+dated far ahead must not make every other key look idle. It is the SWEEP_QUORUM-th newest of a
+sample of each chunk swept (monotonic): at least that many keys of the group reached it.
 """
 
 from __future__ import annotations
@@ -24,15 +29,22 @@ from abusedesk.detection.features.store import Key, TableSpec
 State = list[Any]
 Row = list[State | None]
 
+SWEEP_QUORUM = 4
+"""Keys of a chunk's sample that must have reached a time before the sweep's clock moves to it."""
+CLOCK_SAMPLE = 128
+"""Keys of each chunk swept that the clock is taken from."""
+_NEVER = -(1 << 62)
+
 
 class KeyGroup:
-    __slots__ = ("evictions", "max_keys", "rows", "tables")
+    __slots__ = ("clock", "evictions", "max_keys", "rows", "tables")
 
     def __init__(self, max_keys: int) -> None:
         self.rows: dict[Key, Row] = {}
         self.tables: list[KeyedTable] = []
         self.max_keys = max_keys
         self.evictions = 0
+        self.clock = _NEVER  # the sweep's notion of now, see the module docstring
 
     def row_for_insert(self, key: Key) -> Row:
         row = self.rows.get(key)
@@ -58,12 +70,23 @@ class KeyGroup:
             default=-1,
         )
 
-    def purge_keys(self, keys: Sequence[Key], wl: int) -> int:
-        """Drop states nothing can read any more and the keys left with none.
+    def purge_keys(self, keys: Sequence[Key], idle_s: int) -> int:
+        """Drop the states whose window ended more than `idle_s` (lateness plus a margin)
+        before the clock, and the keys left with none. Moves the clock first, by these keys.
         Returns the keys deleted; keys already gone are skipped."""
         rows = self.rows
+        # A sample of the chunk moves the clock: a key's recency walks all its states, and the
+        # clock only needs to follow the bulk of the keys, not each one.
+        recent = heapq.nlargest(
+            SWEEP_QUORUM,
+            (self._recency((key, row)) for key in keys[:CLOCK_SAMPLE] if (row := rows.get(key))),
+        )
+        if len(recent) == SWEEP_QUORUM:
+            self.clock = max(self.clock, recent[-1])
+        if self.clock == _NEVER:
+            return 0
         # The oldest head each slot can still need (None: never dead), computed once per chunk.
-        limits = list(enumerate(t.oldest_live_head(wl) for t in self.tables))
+        limits = list(enumerate(t.oldest_live_head(self.clock - idle_s) for t in self.tables))
         deleted = 0
         for key in keys:
             row = rows.get(key)
@@ -86,13 +109,14 @@ class KeyGroup:
 class KeyedTable:
     """One table's slot in a KeyGroup, and what every table kind provides."""
 
-    __slots__ = ("bucket_s", "cap", "group", "integer", "n", "rows", "slot", "spec")
+    __slots__ = ("bucket_s", "cap", "group", "integer", "late", "n", "rows", "slot", "spec")
 
     def __init__(self, spec: TableSpec, group: KeyGroup, lateness_s: int) -> None:
         self.spec = spec
         self.bucket_s = spec.bucket_s
         self.n = spec.n_buckets
         self.integer = spec.integer
+        self.late = lateness_s
         # Most older buckets a key can need: the window's n - 1 plus the buckets an event
         # within lateness can reach back. Trimming waits until a key exceeds it, so a key
         # costs nothing on advance until then, and never holds more than cap + 1 buckets.
@@ -109,10 +133,16 @@ class KeyedTable:
     def _insert(self, key: Key, st: State) -> None:
         self.group.row_for_insert(key)[self.slot] = st
 
-    def oldest_live_head(self, wl: int) -> int | None:
-        """A state whose head is below this can never be read again (no window still
-        reachable contains any of its buckets); None when states never die."""
-        return wl // self.bucket_s - self.n + 1
+    def low(self, st: State) -> int:
+        """The oldest bucket a window state can still be read at: bucket(W - lateness) - n + 1,
+        W the key's watermark (st[5]). Reads are clipped there, so trimming below it, whenever
+        it happens, changes no value (store.py)."""
+        return int(st[5] - self.late) // self.bucket_s - self.n + 1
+
+    def oldest_live_head(self, horizon: int) -> int | None:
+        """A state whose head is below this has no bucket in a window ending at or after
+        `horizon`; None when states never die."""
+        return horizon // self.bucket_s - self.n + 1
 
     def last_seen(self, st: State) -> int:
         return int(st[0]) * self.bucket_s
@@ -126,13 +156,12 @@ class KeyedTable:
         slot = self.slot
         return sum(len(st[3]) + 1 for row in self.rows.values() if (st := row[slot]) is not None)
 
-    def add(self, key: Key, ts: int, arg: Any, wl: int) -> None:
+    def add(self, key: Key, ts: int, arg: Any) -> bool:
+        """Count an update; False when it is too late for the key's watermark (dropped)."""
         raise NotImplementedError
 
-    def read(self, key: Key, ts: int, wl: int) -> Any:
-        raise NotImplementedError
-
-    def read_late(self, key: Key, ts: int, wl: int) -> Any:
+    def read(self, key: Key, ts: int) -> Any:
+        """The window ending at ts's bucket, clipped at low() when ts is too late."""
         raise NotImplementedError
 
     def trim(self, st: State, lo: int) -> None:

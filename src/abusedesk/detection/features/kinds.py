@@ -12,9 +12,9 @@ its `where` is TRUE (a ratio counts its numerator with `where` and its denominat
 a sum or distinct also needs `of` non-NULL). A feature's value for an event is `meaning` of the
 counted events of the event's key whose bucket (epoch second // bucket_s) lies in the event's
 window: the event's own bucket and the n - 1 before it. An event counts itself (updates come
-before reads). An age has no window: it looks at every counted event of the key. Events more
-than the lateness behind the latest one seen update nothing and read only what is still kept
-(store.py).
+before reads). An age has no window: it looks at every counted event of the key. An update more
+than the lateness behind the newest event its table counted for the key is dropped, and a read
+then sees only what the key still keeps (store.py).
 """
 
 from __future__ import annotations

@@ -3,11 +3,14 @@
 State lives in key groups (keygroup.py): one row per key for the tables keyed alike. Two
 mechanisms keep it bounded:
 - an incremental sweep: every `sweep_every` updates it checks one chunk of one group's keys
-  and drops the states with nothing readable left (and keys left with none), round robin over
-  groups. (A live key trims its own old buckets past `cap` as its head moves, see windows.py.)
-  Chunks are taken from a snapshot of the group's keys, so the cost per update stays constant
-  instead of a full pass stalling one event; the price is that a dead key can live for up to
-  one full cycle of the sweep.
+  and drops the states idle for longer than window + lateness + `purge_margin_s` behind the
+  group's clock (keygroup.py), and keys left with none, round robin over groups. (A live key
+  trims its own old buckets past `cap` as its head moves, see windows.py.) Chunks are taken
+  from a snapshot of the group's keys, so the cost per update stays constant instead of a full
+  pass stalling one event; the price is that a dead key can live for up to two full cycles.
+  Like RedisStore's TTLs (the same span, measured here in event time rather than wall-clock
+  time) this forgets: an event of a purged key later than lateness + margin behind the clock
+  reads from empty state, where the state kept would have been read.
 - a hard cap of `max_keys_per_group` keys per group: past it, the least recently advanced
   sixteenth is evicted (counted in `evictions`). Eviction changes results (the key starts
   again from zero), so the cap is a safety valve sized well above the expected key count.
@@ -32,7 +35,6 @@ from abusedesk.detection.features.store import (
 )
 from abusedesk.detection.features.windows import WindowTable
 
-_NEVER = -(1 << 62)
 _TABLES: dict[str, type[WindowTable | DistinctTable | AgeTable]] = {
     "window": WindowTable,
     "distinct": DistinctTable,
@@ -48,18 +50,21 @@ class MemoryStore:
         max_keys_per_group: int = 1_000_000,
         sweep_every: int = 16384,
         sweep_chunk: int = 1024,
+        purge_margin_s: int = 3600,
     ) -> None:
-        if lateness_s < 0 or max_keys_per_group < 1 or sweep_every < 1 or sweep_chunk < 1:
-            raise ValueError("lateness_s must be >= 0 and the sweep and cap settings >= 1")
+        if lateness_s < 0 or purge_margin_s < 0:
+            raise ValueError("lateness_s and purge_margin_s must be >= 0")
+        if max_keys_per_group < 1 or sweep_every < 1 or sweep_chunk < 1:
+            raise ValueError("the sweep and cap settings must be >= 1")
         self._lateness = lateness_s
+        self._idle_s = lateness_s + purge_margin_s
         self._max_keys = max_keys_per_group
         self._sweep_every = sweep_every
         self._sweep_chunk = sweep_chunk
         self._tables: list[KeyedTable] = []
         self._groups: list[KeyGroup] = []
         # A one-element list so the generated fast path (fastpath.py) shares it.
-        self.watermark_cell = [_NEVER]
-        self._dropped_late = 0
+        self.dropped_cell = [0]
         self._until_sweep = sweep_every
         self._sweep_group = 0
         self._sweep_keys: list[Key] = []
@@ -71,7 +76,7 @@ class MemoryStore:
 
     @property
     def dropped_late(self) -> int:
-        return self._dropped_late
+        return self.dropped_cell[0]
 
     @property
     def evictions(self) -> int:
@@ -93,23 +98,14 @@ class MemoryStore:
         updates: Sequence[Update],
         reads: Sequence[Read],
     ) -> list[Any]:
-        cell = self.watermark_cell
-        cell[0] = max(cell[0], ts)
-        wl = cell[0] - self._lateness
         tables = self._tables
-        if ts >= wl:
-            for t, g, arg in updates:
-                tables[t].add(keys[g], ts, arg, wl)
-            if updates:
-                self.note_updates(len(updates), wl)
-            out = []
-            for t, g in reads:
-                key = keys[g]
-                out.append(None if key is None else tables[t].read(key, ts, wl))
-            return out
         if updates:
-            self._dropped_late += 1
-        return [None if keys[g] is None else tables[t].read_late(keys[g], ts, wl) for t, g in reads]
+            # Lateness is judged per (table, key) against that key's watermark (store.py).
+            counted = [tables[t].add(keys[g], ts, arg) for t, g, arg in updates]
+            if not all(counted):
+                self.dropped_cell[0] += 1
+            self.note_updates(len(updates))
+        return [None if (key := keys[g]) is None else tables[t].read(key, ts) for t, g in reads]
 
     def apply_many(self, events: Sequence[EventOps]) -> list[list[Any]]:
         return [self.apply(ts, keys, updates, reads) for ts, keys, updates, reads in events]
@@ -120,13 +116,13 @@ class MemoryStore:
 
     # -- bounds ---------------------------------------------------------------------------
 
-    def note_updates(self, count: int, wl: int) -> None:
-        """Account for `count` applied updates; runs a sweep step when one is due."""
+    def note_updates(self, count: int) -> None:
+        """Account for `count` updates; runs a sweep step when one is due."""
         self._until_sweep -= count
         if self._until_sweep <= 0:
-            self._sweep_step(wl)
+            self._sweep_step()
 
-    def _sweep_step(self, wl: int) -> None:
+    def _sweep_step(self) -> None:
         self._until_sweep = self._sweep_every
         if not self._groups:
             return
@@ -135,12 +131,11 @@ class MemoryStore:
             self._sweep_keys = list(self._groups[self._sweep_group].rows)
         chunk = self._sweep_keys[-self._sweep_chunk :]
         del self._sweep_keys[-self._sweep_chunk :]
-        self.purged += self._groups[self._sweep_group].purge_keys(chunk, wl)
+        self.purged += self._groups[self._sweep_group].purge_keys(chunk, self._idle_s)
 
     def sweep(self) -> int:
         """Purge every group now (tests, shutdown); returns the keys deleted."""
-        wl = self.watermark_cell[0] - self._lateness
-        deleted = sum(group.purge_keys(list(group.rows), wl) for group in self._groups)
+        deleted = sum(group.purge_keys(list(group.rows), self._idle_s) for group in self._groups)
         self.purged += deleted
         return deleted
 

@@ -1,7 +1,7 @@
 """The server-side half of RedisStore: one Lua script that applies a batch of events in order.
 
-Why a script and not a pipeline: an event's reads depend on its own updates and on the
-watermark, and a batch's events depend on each other; a script runs them in order on the
+Why a script and not a pipeline: an event's reads depend on its own updates and on the keys'
+watermarks, and a batch's events depend on each other; a script runs them in order on the
 server, atomically, in one round trip, and so gives exactly the one-by-one results.
 
 The window algorithm mirrors windows.py step for step (same head moves, same ascending
@@ -9,12 +9,15 @@ summation, numbers stored with 17 significant digits so a double survives the ro
 because float sums must come out bit-identical to MemoryStore's. Distinct keeps exact
 per-bucket SETs plus running member counts for the head's window, exactly as in memory.
 
+Lateness is judged per (table, key), as in memory: each key's state holds its watermark w, the
+newest second counted for it, and expires with it (the key's TTL). There is no store-wide
+watermark, so one event dated far ahead moves the clock of its own keys only.
+
 Layout (P = prefix, kh = hash of the key values):
-    P:wm                  the watermark (largest ts seen); it expires with the longest window
-                          state (WM_TTL), so a watermark nothing writes to any more goes
     P:f:<table>:<kh>      window: HASH h (head), t (total), c (head bucket), tb (trimmed
-                          below), <bucket> -> value;  distinct: HASH h, tb, <bucket> -> 1;
-                          age: STRING first-seen epoch seconds
+                          below), w (watermark), <bucket> -> value;
+                          distinct: HASH h, tb, w, <bucket> -> 1;
+                          age: HASH f (first counted second), l (last: the watermark)
     P:f:<table>:<kh>:<b>  distinct: SET of the members seen in bucket b
     P:f:<table>:<kh>:cnt  distinct: HASH member -> buckets of the head's window holding it
 """
@@ -35,10 +38,7 @@ def script(tables: Sequence[TableSpec], ttls: Sequence[int]) -> str:
         f"n={t.n_buckets}, int={'true' if t.integer else 'false'}, ttl={ttl}}}"
         for t, ttl in zip(tables, ttls, strict=True)
     )
-    # The watermark lives as long as the longest-lived window state (ages excepted): once
-    # that has expired there is nothing left for it to judge lateness against.
-    wm_ttl = max((ttl for t, ttl in zip(tables, ttls, strict=True) if t.kind != "age"), default=0)
-    return f"local T = {{\n{rows}\n}}\nlocal WM_TTL = {wm_ttl}\n{_BODY}"
+    return f"local T = {{\n{rows}\n}}\n{_BODY}"
 
 
 def _lua_str(text: str) -> str:
@@ -92,63 +92,71 @@ local function trim(key, tb, lo, sets)
 end
 
 local function win_state(key)
-  local st = redis.call('HMGET', key, 'h', 't', 'c', 'tb')
+  local st = redis.call('HMGET', key, 'h', 't', 'c', 'tb', 'w')
   if not st[1] then return nil end
-  return tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4])
+  return tonumber(st[1]), tonumber(st[2]), tonumber(st[3]), tonumber(st[4]), tonumber(st[5])
 end
 
+-- The oldest bucket a key's window can still be read at (KeyedTable.low): reads are clipped
+-- there and trims stop there, so when a trim happens changes no value.
+local function low(cfg, w) return floor((w - LATE) / cfg.bs) - cfg.n + 1 end
+
 -- Move the head to b (mirrors WindowTable._advance); returns the new total.
-local function win_advance(cfg, key, h, c, tb, b, wl)
+local function win_advance(cfg, key, h, c, tb, b, w)
   if c ~= 0 then redis.call('HSET', key, tostring(h), fmt(c)) end
   local start = b - cfg.n + 1
   local t = 0
   if start <= h then t = rsum(key, start, b - 1, nil, nil) end
-  tb = trim(key, tb, floor(wl / cfg.bs) - cfg.n + 1, false)
+  tb = trim(key, tb, low(cfg, w), false)
   redis.call('HSET', key, 'h', b, 't', fmt(t), 'c', '0', 'tb', tb)
   return t
 end
 
 -- The TTL is refreshed when a key is created or its head moves, not on every write: it is
 -- far longer than a bucket, so a key written within one bucket cannot expire meanwhile.
--- Returns the new total when the head is now b (what this event's own read will return).
-local function win_add(cfg, key, b, v, wl)
-  local h, t, c, tb = win_state(key)
+-- Returns whether the update counted (false: too late for the key's watermark, dropped) and
+-- the new total when the head is now b (what this event's own read will return).
+local function win_add(cfg, key, b, ts, v)
+  local h, t, c, tb, w = win_state(key)
   if not h then
-    redis.call('HSET', key, 'h', b, 't', fmt(v), 'c', fmt(v), 'tb', b)
+    redis.call('HSET', key, 'h', b, 't', fmt(v), 'c', fmt(v), 'tb', b, 'w', ts)
     expire(key, cfg.ttl)
-    return v
-  elseif b == h then
+    return true, v
+  end
+  if ts > w then
+    w = ts
+    redis.call('HSET', key, 'w', ts)
+  elseif ts < w - LATE then
+    return false, nil
+  end
+  if b == h then
     redis.call('HSET', key, 't', fmt(t + v), 'c', fmt(c + v))
-    return t + v
+    return true, t + v
   elseif b > h then
-    t = win_advance(cfg, key, h, c, tb, b, wl)
+    t = win_advance(cfg, key, h, c, tb, b, w)
     redis.call('HSET', key, 't', fmt(t + v), 'c', fmt(v))
     expire(key, cfg.ttl)
-    return t + v
-  else
-    local field = tostring(b)
-    local x = redis.call('HGET', key, field)
-    redis.call('HSET', key, field, fmt((x and tonumber(x) or 0) + v))
-    if b < tb then redis.call('HSET', key, 'tb', b) end
-    if b > h - cfg.n then redis.call('HSET', key, 't', fmt(t + v)) end
+    return true, t + v
   end
-  return nil
+  local field = tostring(b)
+  local x = redis.call('HGET', key, field)
+  redis.call('HSET', key, field, fmt((x and tonumber(x) or 0) + v))
+  if b < tb then redis.call('HSET', key, 'tb', b) end
+  if b > h - cfg.n then redis.call('HSET', key, 't', fmt(t + v)) end
+  return true, nil
 end
 
-local function win_read(cfg, key, b, wl, late)
-  local h, t, c, tb = win_state(key)
+local function win_read(cfg, key, b)
+  local h, t, c, tb, w = win_state(key)
   if not h then return 0 end
-  if late then
-    local s = math.max(b - cfg.n + 1, floor(wl / cfg.bs) - cfg.n + 1)
-    return rsum(key, s, b, h, c)
-  end
   if b == h then return t end
   if b > h then
-    t = win_advance(cfg, key, h, c, tb, b, wl)
+    t = win_advance(cfg, key, h, c, tb, b, w)
     expire(key, cfg.ttl)
     return t
   end
-  return rsum(key, b - cfg.n + 1, b, nil, nil)
+  -- Clipped at low(): that cuts the window only for an event too late for this key.
+  return rsum(key, math.max(b - cfg.n + 1, low(cfg, w)), b, h, c)
 end
 
 -- Distinct mirrors distinct.py: SET per bucket, and key:cnt = member -> number of buckets of
@@ -159,7 +167,7 @@ local function dist_forget(cnt, set)
   end
 end
 
-local function dist_advance(cfg, key, h, tb, b, wl)
+local function dist_advance(cfg, key, h, tb, b, w)
   local cnt = key .. ':cnt'
   local start = b - cfg.n + 1
   if start > h then
@@ -169,7 +177,7 @@ local function dist_advance(cfg, key, h, tb, b, wl)
       if redis.call('HEXISTS', key, tostring(k)) == 1 then dist_forget(cnt, key .. ':' .. k) end
     end
   end
-  tb = trim(key, tb, floor(wl / cfg.bs) - cfg.n + 1, true)
+  tb = trim(key, tb, low(cfg, w), true)
   redis.call('HSET', key, 'h', b, 'tb', tb)
   expire(key, cfg.ttl)
   expire(cnt, cfg.ttl)
@@ -190,15 +198,22 @@ local function dist_union(cfg, key, s, b)
   return #redis.call('SUNION', unpack(sets))
 end
 
-local function dist_add(cfg, key, b, m, wl)
-  local st = redis.call('HMGET', key, 'h', 'tb')
-  local h, tb = tonumber(st[1]), tonumber(st[2])
+-- Returns whether the update counted (false: too late for the key's watermark, dropped).
+local function dist_add(cfg, key, b, ts, m)
+  local st = redis.call('HMGET', key, 'h', 'tb', 'w')
+  local h, tb, w = tonumber(st[1]), tonumber(st[2]), tonumber(st[3])
   if not h then
-    h, tb = b, b
-    redis.call('HSET', key, 'h', b, 'tb', b)
+    h, tb, w = b, b, ts
+    redis.call('HSET', key, 'h', b, 'tb', b, 'w', ts)
     expire(key, cfg.ttl)
-  elseif b > h then
-    tb = dist_advance(cfg, key, h, tb, b, wl)
+  elseif ts > w then
+    w = ts
+    redis.call('HSET', key, 'w', ts)
+  elseif ts < w - LATE then
+    return false
+  end
+  if b > h then
+    tb = dist_advance(cfg, key, h, tb, b, w)
     h = b
   end
   local set = key .. ':' .. b
@@ -211,75 +226,73 @@ local function dist_add(cfg, key, b, m, wl)
     expire(cnt, cfg.ttl)
     if b < tb then redis.call('HSET', key, 'tb', b) end
   end
-  if b < h then trim(key, math.min(tb, b), floor(wl / cfg.bs) - cfg.n + 1, true) end
+  if b < h then trim(key, math.min(tb, b), low(cfg, w), true) end
+  return true
 end
 
-local function dist_read(cfg, key, b, wl, late)
-  if late then
-    return dist_union(cfg, key, math.max(b - cfg.n + 1, floor(wl / cfg.bs) - cfg.n + 1), b)
-  end
-  local st = redis.call('HMGET', key, 'h', 'tb')
+local function dist_read(cfg, key, b)
+  local st = redis.call('HMGET', key, 'h', 'tb', 'w')
   local h = tonumber(st[1])
   if not h then return 0 end
   if b > h then
-    dist_advance(cfg, key, h, tonumber(st[2]), b, wl)
+    dist_advance(cfg, key, h, tonumber(st[2]), b, tonumber(st[3]))
     h = b
   end
   if b == h then return redis.call('HLEN', key .. ':cnt') end
-  return dist_union(cfg, key, b - cfg.n + 1, b)
+  return dist_union(cfg, key, math.max(b - cfg.n + 1, low(cfg, tonumber(st[3]))), b)
 end
 
+-- Age: f, the first counted second, and l, the last (the key's watermark).
 local function age_add(cfg, key, ts)
-  local first = redis.call('GET', key)
-  if not first or ts < tonumber(first) then redis.call('SET', key, ts) end
+  local st = redis.call('HMGET', key, 'f', 'l')
+  local first, last = tonumber(st[1]), tonumber(st[2])
+  if not first then
+    redis.call('HSET', key, 'f', ts, 'l', ts)
+  elseif ts > last then
+    redis.call('HSET', key, 'l', ts)
+  elseif ts < last - LATE then
+    return false
+  end
+  if first and ts < first then redis.call('HSET', key, 'f', ts) end
   expire(key, cfg.ttl)
+  return true
 end
 
-local wmkey = P .. ':wm'
-local W = tonumber(redis.call('GET', wmkey) or '-1e300')
 for _, cfg in ipairs(T) do cfg.pre = P .. ':f:' .. cfg.name .. ':' end
 local out = {0}
 for _, ev in ipairs(cjson.decode(ARGV[3])) do
   local ts, ups, rds = ev[1], ev[2], ev[3]
   local fresh = {}  -- window key -> total after this event's update (saves the read's HMGET)
-  if ts > W then W = ts end
-  local wl = W - LATE
-  local late = ts < wl
-  if late then
-    if #ups > 0 then out[1] = out[1] + 1 end
-  else
-    for i = 1, #ups, 3 do
-      local cfg = T[ups[i]]
-      local key = cfg.pre .. ups[i + 1]
-      if cfg.kind == 'w' then
-        fresh[key] = win_add(cfg, key, floor(ts / cfg.bs), tonumber(ups[i + 2]), wl)
-      elseif cfg.kind == 'd' then
-        dist_add(cfg, key, floor(ts / cfg.bs), ups[i + 2], wl)
-      else
-        age_add(cfg, key, ts)
-      end
+  local counted = true
+  for i = 1, #ups, 3 do
+    local cfg = T[ups[i]]
+    local key = cfg.pre .. ups[i + 1]
+    local ok
+    if cfg.kind == 'w' then
+      ok, fresh[key] = win_add(cfg, key, floor(ts / cfg.bs), ts, tonumber(ups[i + 2]))
+    elseif cfg.kind == 'd' then
+      ok = dist_add(cfg, key, floor(ts / cfg.bs), ts, ups[i + 2])
+    else
+      ok = age_add(cfg, key, ts)
     end
+    counted = counted and ok
   end
+  if not counted then out[1] = out[1] + 1 end
   for i = 1, #rds, 2 do
     local cfg = T[rds[i]]
     local key = cfg.pre .. rds[i + 1]
     local v
     if cfg.kind == 'w' then
-      v = fresh[key] or win_read(cfg, key, floor(ts / cfg.bs), wl, late)
+      v = fresh[key] or win_read(cfg, key, floor(ts / cfg.bs))
       if not cfg.int then v = fmt(v) end
     elseif cfg.kind == 'd' then
-      v = dist_read(cfg, key, floor(ts / cfg.bs), wl, late)
+      v = dist_read(cfg, key, floor(ts / cfg.bs))
     else
-      v = redis.call('GET', key)
+      v = redis.call('HGET', key, 'f')
       if not v then v = cjson.null end
     end
     out[#out + 1] = v
   end
-end
-if WM_TTL > 0 then
-  redis.call('SET', wmkey, fmt(W), 'EX', WM_TTL)
-else
-  redis.call('SET', wmkey, fmt(W))
 end
 -- One JSON reply instead of thousands of RESP values: decoding it is far cheaper in Python.
 -- Counts are integers (exact in %.14g below 1e14); float sums are already %.17g strings.

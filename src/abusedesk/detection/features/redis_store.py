@@ -6,7 +6,8 @@ the server: `apply` costs one round trip per event and `apply_many` one per batc
 the split, since each event is still processed in order against the state it leaves behind).
 
 Keys expire `window + lateness + bucket + ttl_margin_s` seconds after their last write: a safety
-net for memory, not part of the semantics. The script also trims old buckets as heads move, so
+net for memory, not part of the semantics. Each key's lateness watermark is a field of its
+state (redis_lua.py) and expires with it; there is no store-wide watermark. The script also trims old buckets as heads move, so
 a busy key stays at about n + lateness/bucket buckets. The TTL is wall-clock time while windows
 are event time; the two agree when events arrive near real time or when a replay runs faster
 than real time. Ages have no window and do not expire unless `age_ttl_s` is set.

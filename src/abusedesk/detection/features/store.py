@@ -12,10 +12,13 @@ Raw read values, per table kind:
     age       epoch seconds of the earliest counted update, or None when there is none
 A read whose key is None returns None. The engine turns raw values into feature values.
 
-Lateness: the store keeps a watermark W, the largest `ts` it has been given. An event with
-ts < W - lateness_s is *too late*: its updates are dropped (and counted) but its reads run,
-over the part of its window the store still keeps (buckets >= bucket(W - lateness_s) - n + 1),
-which is what makes the result independent of when old buckets happen to be purged.
+Lateness is judged per (table, key): each table keeps, per key, a watermark W, the newest `ts`
+it has counted for that key. An update with ts < W - lateness_s is *too late*: it is dropped
+(`dropped_late` counts the events with at least one dropped update). A read of that key is
+clipped to the buckets the key still keeps, >= bucket(W - lateness_s) - n + 1 (which cuts the
+window only of an event too late for it), and that makes the result independent of when old
+buckets happen to be trimmed. With no store-wide watermark, an event dated far ahead moves only
+its own keys' clock. (Forgetting whole idle keys is a memory policy: memory.py, redis_store.py.)
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class FeatureStore(Protocol):
 
     @property
     def dropped_late(self) -> int:
-        """Too-late events that had updates (which were dropped)."""
+        """Events with at least one update too late for its key (which was dropped)."""
         ...
 
     def bind(self, tables: Sequence[TableSpec]) -> None:

@@ -3,13 +3,14 @@
 State per key is a list (lists index faster than attribute access and cost less memory than an
 object per key; this is the hottest code in detection):
 
-    [head, total, current, older, trimmed_below]
+    [head, total, current, older, trimmed_below, watermark]
 
 head           the newest bucket the total is kept for (moved forward by updates and reads)
 total          the aggregate over buckets head-n+1 .. head
 current        the head bucket's own value (kept apart so the common update touches no dict)
 older          {bucket: value} for buckets before head that may still be read
 trimmed_below  every bucket below it has been removed from `older`
+watermark      the newest second counted for this key (store.py: lateness is judged against it)
 
 A read at the head is a list index once the key's row is found (keygroup.py). Moving the head
 forward costs O(buckets that leave the window) for counts. Float sums are instead recomputed in
@@ -17,8 +18,8 @@ ascending bucket order on every move, because subtracting floats leaves residues
 (0.1 + 0.2 - 0.1 - 0.2 != 0) and the Redis script must reproduce every value bit for bit; it
 costs O(n) per move of a sum's head.
 
-Retention: buckets below `lo = bucket(W - lateness) - n + 1` can never be read again (see
-store.py). Trimming waits until a key holds more than `cap` older buckets, so moving a head
+Retention: buckets below `lo = bucket(W - lateness) - n + 1`, W the key's watermark, can never
+be read again (see store.py). Trimming waits until a key holds more than `cap` older buckets, so moving a head
 costs nothing extra until then; a key never holds more than n + ceil(lateness / bucket_s).
 """
 
@@ -50,19 +51,24 @@ class WindowTable(KeyedTable):
 
     __slots__ = ()
 
-    def add(self, key: Key, ts: int, value: Any, wl: int) -> None:
+    def add(self, key: Key, ts: int, value: Any) -> bool:
         b = ts // self.bucket_s
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
         if st is None:
-            self._insert(key, [b, value, value, {}, b])
-            return
+            self._insert(key, [b, value, value, {}, b, ts])
+            return True
+        wm = st[5]
+        if ts > wm:
+            st[5] = wm = ts
+        elif ts < wm - self.late:
+            return False  # too late for this key: dropped
         head = st[0]
         if b == head:
             st[1] += value
             st[2] += value
         elif b > head:
-            self._advance(st, b, wl)
+            self._advance(st, b)
             st[1] += value
             st[2] = value
         else:  # out of order but within lateness: its own, older bucket
@@ -72,7 +78,8 @@ class WindowTable(KeyedTable):
             if b > head - self.n:
                 st[1] += value
             if len(older) > self.cap:
-                self.trim(st, wl // self.bucket_s - self.n + 1)
+                self.trim(st, self.low(st))
+        return True
 
     def trim(self, st: State, lo: int) -> None:
         if self.integer and lo > st[4]:
@@ -83,7 +90,7 @@ class WindowTable(KeyedTable):
                 st[1] -= older.get(bucket, 0)
         drop_below(st, lo)
 
-    def read(self, key: Key, ts: int, wl: int) -> Any:
+    def read(self, key: Key, ts: int) -> Any:
         row = self.rows.get(key)
         st = None if row is None else row[self.slot]
         if st is None:
@@ -91,24 +98,17 @@ class WindowTable(KeyedTable):
         b = ts // self.bucket_s
         head = st[0]
         if b == head:
+            # Never clipped: the head is at or after the key's watermark's bucket.
             return st[1]
         if b > head:
             # Reads move the head too (the Redis script does the same, so float totals
             # are rebuilt at the same moments): later reads in this bucket are then O(1).
-            self._advance(st, b, wl)
+            self._advance(st, b)
             return st[1]
-        return _range_sum(st, b - self.n + 1, b)
+        # Too late for this key: only the buckets it still keeps (from low()) are read.
+        return _range_sum(st, max(b - self.n + 1, self.low(st)), b)
 
-    def read_late(self, key: Key, ts: int, wl: int) -> Any:
-        row = self.rows.get(key)
-        st = None if row is None else row[self.slot]
-        if st is None:
-            return 0
-        b = ts // self.bucket_s
-        lo = wl // self.bucket_s - self.n + 1
-        return _range_sum(st, max(b - self.n + 1, lo), b)
-
-    def _advance(self, st: State, b: int, wl: int) -> None:
+    def _advance(self, st: State, b: int) -> None:
         """Move the head forward to b (the new bucket starts empty)."""
         head = st[0]
         older = st[3]
@@ -138,14 +138,14 @@ class WindowTable(KeyedTable):
         st[2] = 0
         if len(older) > self.cap:
             # Only buckets below the new window go, so the new total needs no correction.
-            drop_below(st, wl // self.bucket_s - n + 1)
+            drop_below(st, self.low(st))
 
 
 def _range_sum(st: State, start: int, end: int, *, check_head: bool = True) -> Any:
     """Sum of buckets start..end in ascending order (the order the Redis script uses)."""
     if end < start:
         return 0
-    head, _, current, older, _ = st
+    head, _, current, older, *_ = st
     total: Any = 0
     if len(older) < end - start:
         for bucket in sorted(older):
