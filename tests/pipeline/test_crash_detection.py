@@ -47,17 +47,6 @@ class Killer:
 
 
 @pytest.fixture(scope="module")
-def traffic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sim = tmp_path_factory.mktemp("sim") / "sim"
-    subprocess.run(
-        [CLI, "sim", "generate", str(sim), "--days", "1", "--seed", "3", "--scale", "0.05"],
-        check=True,
-        capture_output=True,
-    )
-    return sim / "events.jsonl"
-
-
-@pytest.fixture(scope="module")
 def seed7(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bench/faults.py's traffic: 19,200 events, and one early complaint (complaints.mbox)."""
     sim = tmp_path_factory.mktemp("sim7") / "sim"

@@ -10,7 +10,6 @@ with real processes.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,17 +24,6 @@ from abusedesk.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 CLI = str(Path(sys.executable).parent / "abusedesk")
-
-
-@pytest.fixture(scope="module")
-def traffic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sim = tmp_path_factory.mktemp("sim") / "sim"
-    subprocess.run(
-        [CLI, "sim", "generate", str(sim), "--days", "1", "--seed", "3", "--scale", "0.05"],
-        check=True,
-        capture_output=True,
-    )
-    return sim / "events.jsonl"
 
 
 def ahead_of_data(traffic: Path, out: Path) -> str:
