@@ -6,26 +6,32 @@ included), model size, training time and the cross-validation figures, as one JS
 Throughput is CPU time of this process (time.process_time), scoring in batches of 1,000 as
 ingest hands batches to detection. The quality figures are those the shipped models were
 trained with (5-fold CV, stored in the model file); --retrain runs the training and the
-cross-validation again and reports its own time. --peer spamassassin runs `spamassassin -t`
-on a sample of the email folds' messages (Debian package `spamassassin`, if installed) for its
-time per message.
+cross-validation again and reports its own time. --peer spamassassin (Debian package
+`spamassassin`) runs SpamAssassin side by side on the email model's folds: Bayes trained on each
+fold's training part, every --peer-stride-th test message checked, F1/FPR of both on the same
+messages and SpamAssassin's CPU per message (bench/spamassassin_peer.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from abusedesk.content.datasets import read_dataset
+import numpy as np
+
+from abusedesk.content.datasets import Sample, read_dataset
 from abusedesk.content.documents import email_document, sms_document
 from abusedesk.content.registry import shipped_path
 from abusedesk.content.scorer import model_at
-from abusedesk.content.training import train
+from abusedesk.content.training import MAX_FPR, best_point, cross_validate, documents, train
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import spamassassin_peer
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 1000
@@ -45,6 +51,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--retrain", action="store_true")
     parser.add_argument("--peer", choices=["spamassassin"])
+    parser.add_argument("--peer-stride", type=int, default=1, help="check every Nth message")
     args = parser.parse_args()
     sms = read_dataset([str(args.data / "sms-spam-collection" / "train.tsv")]).samples
     mail = read_dataset(
@@ -91,22 +98,21 @@ def main() -> None:
             "threshold": model.threshold,
         }
     if args.peer == "spamassassin":
-        result["peer"] = peer_spamassassin([s.raw or b"" for s in mail][::30])
+        result["peer"] = peer_spamassassin(mail, args.peer_stride)
     print(json.dumps(result))
 
 
-def peer_spamassassin(raws: list[bytes]) -> dict[str, Any]:
-    binary = shutil.which("spamassassin")
-    if binary is None:
-        return {"spamassassin": "not installed (apt-get install spamassassin)"}
-    started = time.perf_counter()
-    for raw in raws:
-        subprocess.run([binary, "-L", "-t"], input=raw, capture_output=True, check=False)
-    elapsed = time.perf_counter() - started
-    return {
-        "spamassassin_messages": len(raws),
-        "spamassassin_ms_per_message": round(1000 * elapsed / len(raws), 1),
-    }
+def peer_spamassassin(mail: list[Sample], stride: int) -> dict[str, Any]:
+    """SpamAssassin and our email model on the same folds and messages."""
+    if not spamassassin_peer.available():
+        raise SystemExit(
+            "--peer spamassassin needs the Debian package: apt-get install spamassassin"
+        )
+    labels = [s.label for s in mail]
+    ours = cross_validate("email", documents("email", mail), labels)
+    threshold = best_point(np.asarray(labels), ours, MAX_FPR["email"]).threshold
+    raws = [s.raw or b"" for s in mail]
+    return spamassassin_peer.side_by_side(raws, labels, ours, threshold, stride=stride)
 
 
 if __name__ == "__main__":
