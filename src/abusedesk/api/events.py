@@ -109,6 +109,7 @@ async def post_events(
                 summary = ingestor.ingest_bytes(data, source="http")
             else:
                 summary = ingestor.ingest_objects(objects, source="http")
+                _release(objects)
         return _answer(summary, ws.settings.api_max_rejections_shown)
 
     return JSONBody(await run_in_threadpool(work))
@@ -137,6 +138,8 @@ def _parse(data: bytes, limit: int) -> list[Any] | None:
 # Body bytes per C call: 512 KiB take under a millisecond on a slow core.
 _SLICE_BYTES: Final = 1 << 19
 _RAW_ITEMS: Final = msgspec.json.Decoder(list[msgspec.Raw])
+# Decoded items freed per step (_release).
+_SLICE_ITEMS: Final = 256
 
 
 def _count_lines(data: bytes) -> int:
@@ -168,6 +171,13 @@ def _array_items(body: bytes) -> list[Any]:
         except orjson.JSONDecodeError as exc:
             raise FormatError(f"body is not a valid JSON array: {exc}") from None
     return items
+
+
+def _release(items: list[Any]) -> None:
+    """Empty `items` a slice at a time: 10,000 decoded items freed in one go hold the GIL
+    for about 10 ms (one deallocation runs to its end without a switch)."""
+    while items:
+        del items[-_SLICE_ITEMS:]
 
 
 def _answer(summary: IngestSummary, shown: int) -> dict[str, Any]:
