@@ -4,10 +4,12 @@ Starts `abusedesk serve` (fresh workspace) pinned to core 1; this process, pinne
 sends decisions open-loop at --rate (latency from each request's scheduled start, as in
 bench/decisions.py), first for --seconds alone, then for --seconds while another thread posts
 NDJSON bodies of --items messages (about --body-chars characters each) to /v1/events back to
-back. Prints one JSON line: decision p50/p99/max in both phases and the ingest posts' sizes
-and durations.
+back. Prints one JSON line: decision p50/p99/max in both phases, the ingest posts' sizes
+and durations, and, in process, the longest GIL holds of an API ingest of NDJSON and of a JSON
+array (`gil_holds`: the figure other load on the machine moves least).
 
     python bench/api_ingest_stall.py [--rate 200] [--seconds 15] [--items 10000]
+    python bench/api_ingest_stall.py --holds-only
 """
 
 from __future__ import annotations
