@@ -54,3 +54,30 @@ def test_partitions_hold_every_field_of_every_event(tmp_path: Path) -> None:
             assert row == expected_row(event)
             seen += 1
     assert seen == len(events)
+
+
+def test_a_partition_converted_in_slices_is_the_table_of_one_conversion(tmp_path: Path) -> None:
+    # Arrow conversion goes SLICE_EVENTS events a call (a short hold of the GIL, for the API's
+    # decisions); the table, and so the file, must be the one a single call makes, including
+    # slices where a field or attrs are absent from every event.
+    from abusedesk.lake.writer import SLICE_EVENTS, _table, _table_in_slices
+
+    def message(i: int) -> Event:
+        raw: dict[str, Any] = {
+            "id": f"m{i}", "type": "message", "ts": "2026-03-01T10:00:00Z", "account_id": "A",
+            "message_id": f"SM{i}", "channel": "sms", "from": "+15005550006", "to": "+15005550007",
+        }  # fmt: skip
+        if i >= SLICE_EVENTS * 2:  # the third slice on: objects, unknown fields, a body
+            raw |= {"headers": {"n": i}, "custom": [i, None], "body": "hi " * i}
+        return validate_event(raw)
+
+    events = [message(i) for i in range(SLICE_EVENTS * 3 + 5)]
+    sliced = _table_in_slices("message", events)
+    assert sliced.equals(_table("message", events))
+    assert all(column.num_chunks == 1 for column in sliced.columns)
+    writer = LakeWriter(tmp_path / "lake")
+    writer.add(events)
+    (path,) = writer.flush()
+    assert pq.ParquetFile(path).metadata.num_row_groups == 1
+    rows = pq.read_table(path, schema=SCHEMAS["message"]).to_pylist()
+    assert rows == [expected_row(e) for e in events]

@@ -82,7 +82,7 @@ class LakeWriter:
         batch's transaction has committed; without it, files go straight into place."""
         written: list[Path] = []
         for (etype, day), events in sorted(self._buffers.items()):
-            table = _table(etype, events)
+            table = _table_in_slices(etype, events)
             folder = partition_dir(self.lake, etype, day)
             if stage_for is None:
                 written.append(write_atomic(table, folder, self.compression))
@@ -90,6 +90,24 @@ class LakeWriter:
                 written.append(write_staged(table, folder, self.compression, stage_for))
         self._buffers.clear()
         return written
+
+
+# Events converted to Arrow per pa.array call. A call holds the GIL for its whole list: 10,000
+# messages of 2 KB in one call held it 90-180 ms on a slow core, a stall for the API's
+# decisions (docs/api.md); 64 take about 0.4 ms, and converted the whole batch a little faster.
+SLICE_EVENTS: Final = 64
+
+
+def _table_in_slices(etype: str, events: list[Event]) -> pa.Table:
+    """`_table` of the events, converted SLICE_EVENTS at a time. The slices are joined into one
+    chunk per column with the GIL released (Table.combine_chunks), so the file is the one a
+    single conversion makes: a chunk per slice would mean a Parquet page per slice, measured
+    20-40 % larger files."""
+    slices = [
+        _table(etype, events[start : start + SLICE_EVENTS])
+        for start in range(0, len(events), SLICE_EVENTS)
+    ]
+    return pa.concat_tables(slices).combine_chunks()
 
 
 def _table(etype: str, events: list[Event]) -> pa.Table:

@@ -261,6 +261,8 @@ class _Run(BatchReader):
             for c in self.ing.consumers
             if isinstance(c, DetectionConsumer) and c.rebuild_after_crash and not c.stats.events
         ]
+        if not (pending or held or recovered.interrupted_runs):
+            return  # most runs: nothing to recover, and no DuckDB connection to open for it
         with LakeReader(lake) as reader:
             if fresh and recovered.interrupted_runs:
                 ids = dead_process_ids(store, summary.run_id)
