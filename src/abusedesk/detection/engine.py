@@ -148,6 +148,8 @@ class DetectionEngine:
         self._campaign_flaggers = flagging_rules(pack) if reads_enforced else frozenset()
         self._reads_enforced = reads_enforced
         self._campaign_flagged: set[str] = set()
+        # Whether a message's row needs _content_columns (one test an event instead of two).
+        self._models = self._scores or self.campaigns is not None
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
         # so the generated code reads row[name] instead of calling row.get (a third of the
@@ -207,9 +209,15 @@ class DetectionEngine:
             self._enrich_into(event, row)
         else:
             row.update(self.enricher(event))
-        if self._scores and event.type == "message":
+        if self._models and event.type == "message":
+            self._content_columns(event, row)
+        return row
+
+    def _content_columns(self, event: Event, row: dict[str, Any]) -> None:
+        """The content models' columns of a message (only when the pack reads one)."""
+        if self._scores:
             row["spam_score"] = self.scorer(event.data)
-        if self.campaigns is not None and event.type == "message":
+        if self.campaigns is not None:
             key = observe_message(
                 self.campaigns, event.account_id, event.data, row.get("url_domains")
             )
@@ -221,7 +229,6 @@ class DetectionEngine:
                     if members is None
                     else enforced_in(members, self._campaign_flagged, event.account_id)
                 )
-        return row
 
     def _link(self, event: Event, row: dict[str, Any]) -> None:
         links = self.links
@@ -231,7 +238,7 @@ class DetectionEngine:
 
     def evaluate(self, event: Event) -> Verdict:
         lock = self._lock
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(False):  # positional: a keyword costs more
             with self._waiters_lock:
                 self._waiters += 1
             try:
@@ -301,8 +308,10 @@ class DetectionEngine:
         return stage
 
     def _evaluate(self, event: Event) -> Verdict:
-        row = self.row(event)
-        write, names, match = self._stage(event.type)
+        # row() and _stage() written out: two calls fewer an event (about 1 % of its cost).
+        row = self._fields(event)
+        self._link(event, row)
+        write, names, match = self._stages.get(event.type) or self._stage(event.type)
         write(row)
         return self._decide(event, row, names, match)
 

@@ -31,9 +31,9 @@ from abusedesk.enrich.content import default_content_rules
 from abusedesk.enrich.delivery import delivery_fields
 from abusedesk.enrich.email import (
     default_freemail,
-    header_fields,
     recipient_fields,
     sender_fields,
+    shared_header_fields,
 )
 from abusedesk.enrich.fields import ENRICHED_FIELDS
 from abusedesk.enrich.fingerprint import default_otp_keywords
@@ -318,7 +318,7 @@ class Enricher:
             out["url_domains"] = list(fields["url_domains"])
         headers = get("headers")
         if headers and isinstance(headers, _HEADER_TYPES):
-            out.update(header_fields(headers))
+            out.update(shared_header_fields(headers))
 
     def _delivery(self, data: dict[str, Any], ts: datetime, out: _Fields) -> None:
         out.update(

@@ -171,6 +171,12 @@ def auth_results(headers: Mapping[str, Any] | list[Any]) -> dict[str, str]:
 
 def header_fields(headers: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
     """spf, dkim, dmarc (when reported), has_list_unsubscribe, has_one_click_unsubscribe."""
+    return dict(shared_header_fields(headers))
+
+
+def shared_header_fields(headers: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
+    """header_fields(), possibly a cached dict shared with other callers: read it, do not
+    change it (enrichment copies it into the row anyway, so it skips a copy)."""
     wanted = _wanted_headers(headers)
     auth = tuple(wanted.get("authentication-results", ()))
     unsubscribe = tuple(wanted.get("list-unsubscribe", ()))
@@ -178,7 +184,7 @@ def header_fields(headers: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
     # Cached when small, as a sender's mail is (the same few values on every message); an
     # attacker's headers can be many and long, and are read without keeping them.
     if sum(map(len, auth)) + sum(map(len, unsubscribe)) + sum(map(len, post)) <= _CACHED_HEADERS:
-        return dict(_fields_cached(auth, unsubscribe, post))
+        return _fields_cached(auth, unsubscribe, post)
     return _fields_of(auth, unsubscribe, post)
 
 

@@ -250,7 +250,6 @@ class FastPath:
         """One step's update; its key is known not to be None (the caller tests it)."""
         table = self._plan.tables[step.table]
         k, b = self._key[step.group], f"bucket_{table.bucket_s}s"
-        # add() may have created the key's row: it is looked up again after that call.
         r, slot = self._states[step.group], self._slots[step.table]
         t = self._table[step.table]
         what = f"feature {step.feature!r}" if step.feature else f"table {table.name!r}"
@@ -277,6 +276,12 @@ class FastPath:
             lines += [f"    v = {self._column(step.of)}", "    if v is not None:"]
             pad, value = "        ", "v"
         add = f"if not {t}.add({k}, sec, {value if table.kind != 'age' else 'None'}):"
+        # add() may have created the key's row (then it is looked up); a row that existed is
+        # the same list after it (only inserting a key evicts others, keygroup.py).
+        relookup = [
+            f"{pad}    if {r} is None:",
+            f"{pad}        {r} = {self._lookup[step.group]}({k})",
+        ]
         if table.kind == "age":  # [first, last]: only a new key or an earlier ts needs add()
             return [
                 *lines,
@@ -290,7 +295,7 @@ class FastPath:
                 f"{pad}else:",
                 f"{pad}    {add}",
                 f"{pad}        late = True",
-                f"{pad}    {r} = {self._lookup[step.group]}({k})",
+                *relookup,
                 f"{pad}nup += 1",
             ]
         # In the head bucket an update can be too late only when the lateness is shorter than
@@ -317,7 +322,7 @@ class FastPath:
             f"{pad}else:",
             f"{pad}    {add}",
             f"{pad}        late = True",
-            f"{pad}    {r} = {self._lookup[step.group]}({k})",
+            *relookup,
             f"{pad}nup += 1",
         ]
 
