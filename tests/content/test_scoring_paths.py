@@ -10,10 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from abusedesk.content.documents import Document, event_document, mail_document
+from abusedesk.content.documents import Document, email_key, event_document, mail_document
 from abusedesk.content.header_tokens import header_tokens
 from abusedesk.content.mime import Mail
-from abusedesk.content.normalize import model_key, normalize, normalize_plain, token_key
+from abusedesk.content.normalize import (
+    MAX_MODEL_CHARS,
+    model_key,
+    normalize,
+    normalize_plain,
+    token_key,
+)
 from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
@@ -28,6 +34,8 @@ TEXTS = [
     "٣٤٥ digits that are not ASCII ١٢ https://x.y/١٢",
     "",
     "a" * 7000 + " https://cut.example/in/the/middle/of/a/link",
+    "see:https://x.co/p1 (https://y.co/q?z=1) https://ok.io/Ab3 xhttps://z.io/a\thttp://w.io#9",
+    "https://a.io/x https://b.io/y\u00a0next https://c.io/z,",
 ]
 
 
@@ -35,6 +43,69 @@ TEXTS = [
 def test_normalize_with_its_caches_and_key_is_the_plain_definition(text: str) -> None:
     assert normalize(text) == normalize_plain(text)
     assert normalize(model_key(text)) == normalize_plain(text)
+
+
+def test_model_key_cuts_the_links_token_key_cuts_and_only_those() -> None:
+    for full in TEXTS:
+        text = full[:MAX_MODEL_CHARS]
+        expected = " ".join(token_key(t) for t in text.translate(DIGITS).split())
+        assert " ".join(model_key(text).split()) == expected
+
+
+EMAILS = [
+    {"subject": "Your order X1234 shipped", "body": "Hi Ana, track it: https://shop.io/t/9Zq1"},
+    {"subject": "Your order Y9876 shipped", "body": "Hi Ana, track it: https://shop.io/t/Pz07"},
+    {"subject": "YOUR ORDER SHIPPED", "body": "Hi Ana, track it: https://shop.io/t/Pz07"},
+    {"subject": "Your order shipped https://shop.io/ABCDEFGHIJ", "body": "Hi"},
+    {"subject": "Your order shipped https://shop.io/abcdefghij", "body": "Hi"},
+    {"subject": "", "body": "Only a body 12"},
+    {"subject": "Only a subject 34", "body": ""},
+]
+HEADERS = [
+    None,
+    {"Authentication-Results": "mx; spf=pass smtp.mailfrom=shop.io; dkim=pass header.d=shop.io"},
+    {"Authentication-Results": "mx; spf=fail smtp.mailfrom=shop.io"},
+    {"Reply-To": "claims@elsewhere.example"},
+]
+
+
+def test_emails_with_equal_keys_have_equal_documents() -> None:
+    documents: dict[tuple[object, ...], Document] = {}
+    events = [
+        {"channel": "email", **fields, "headers": headers, "from": sender}
+        for fields in EMAILS
+        for headers in HEADERS
+        for sender in ("no-reply@shop.io", "win@prize.top", None)
+    ]
+    for data in events:
+        key = email_key(data)
+        assert key is not None
+        found = event_document(data)
+        assert found is not None
+        assert documents.setdefault(key, found[1]) == found[1]
+    assert len(documents) < len(events)  # digits and link paths share keys
+
+
+def test_emails_the_key_does_not_cover_take_the_full_path() -> None:
+    for data in [
+        {"channel": "email", "subject": "=?utf-8?q?Hi?=", "body": "x"},
+        {"channel": "email", "subject": "Hi", "body": "<html><p>x</p></html>"},
+        {
+            "channel": "email",
+            "subject": "Hi",
+            "body": "x",
+            "headers": [{"name": "a", "value": "b"}],
+        },
+        {"channel": "email", "body": "no subject"},
+    ]:
+        assert email_key(data) is None
+    scorer = shipped_scorer()
+    data = {"channel": "email", "subject": "Hi", "body": "<html><p>WIN cash</p></html>"}
+    model = scorer.model("email")
+    assert model is not None
+    found = event_document(data)
+    assert found is not None
+    assert scorer(data) == round(model.score(found[1]), 6)
 
 
 def test_token_key_only_cuts_inert_link_paths() -> None:
@@ -97,6 +168,7 @@ def test_one_message_scores_as_scikit_learn_predicts() -> None:
         np.testing.assert_allclose(model.scores(docs), expected, rtol=0, atol=1e-12)
 
 
+DIGITS = str.maketrans("123456789", "000000000")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LURE = "USPS: your parcel {c} is held, pay the £1.99 fee within 24h: https://usps-fee{d}.com/p/{c}"
 

@@ -84,8 +84,13 @@ def header_tokens(mail: Mail) -> list[str]:
         tokens.append("h:html-only")
     if mail.attachments:
         tokens.append("h:attachments")
-    letters = _NOT_LETTER.sub("", mail.subject)
-    if len(letters) >= 8 and len(_NOT_UPPER.sub("", letters)) > 0.7 * len(letters):
+    if subject_caps(mail.subject):
         tokens.append("h:subject-caps")
     tokens.extend(f"h:defect={d}" for d in mail.defects[:4])
     return tokens
+
+
+def subject_caps(subject: str) -> bool:
+    """A subject mostly in capitals (8 letters at least), the `h:subject-caps` token."""
+    letters = _NOT_LETTER.sub("", subject)
+    return len(letters) >= 8 and len(_NOT_UPPER.sub("", letters)) > 0.7 * len(letters)
