@@ -5,7 +5,6 @@ streaming, the decision API and backtests)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,11 +172,15 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LURE = "USPS: your parcel {c} is held, pay the £1.99 fee within 24h: https://usps-fee{d}.com/p/{c}"
 
 
-def lure_events() -> list[Event]:
+def signups(accounts: tuple[str, ...], before: timedelta) -> list[Event]:
+    return [Event(f"s-{a}", "account", T0 - before, a, {"action": "signup"}) for a in accounts]
+
+
+def lure_events(prefix: str = "ring") -> list[Event]:
     events = []
     for i in range(24):
         data = {
-            "message_id": f"m{i}",
+            "message_id": f"m{prefix}{i}",
             "channel": "sms",
             "direction": "outbound",
             "from": f"+1555010{i % 6:04d}",
@@ -185,19 +188,22 @@ def lure_events() -> list[Event]:
             "body": LURE.format(c=f"RX{4000 + i}", d=i % 3),
         }
         events.append(
-            Event(f"e{i:02d}", "message", T0 + timedelta(minutes=i), f"ring{i % 3}", data)
+            Event(
+                f"e{prefix}{i:02d}", "message", T0 + timedelta(minutes=i), f"{prefix}{i % 3}", data
+            )
         )
     return events
 
 
-def test_content_rules_are_opt_in_and_change_no_verdict(content_rules_pack: Path) -> None:
-    default = CompiledPack.load(default_pack_path())
-    assert not [r for r in default.rules if "spam_score" in r.spec.when]
-    pack = CompiledPack.load(content_rules_pack)
+def test_content_rules_are_shadow_rules_of_the_default_playbook_and_change_no_verdict() -> None:
+    pack = CompiledPack.load(default_pack_path())
     content = [r for r in pack.rules if "spam_score" in r.spec.when]
-    assert {r.spec.id for r in content} >= {"content-model-spam", "spam-campaign-across-accounts"}
+    assert {r.spec.id for r in content} == {"content-model-spam", "spam-campaign-across-accounts"}
     assert all(r.spec.mode == "shadow" for r in content)
     engine = DetectionEngine(pack)
+    young = ("ring0", "ring1", "ring2")
+    for signup in signups(young, timedelta(hours=3)):
+        engine.evaluate(signup)
     verdicts = [engine.evaluate(e) for e in lure_events()]
     fired = {r.id for v in verdicts for r in v.matched}
     assert {"content-model-spam", "spam-campaign-across-accounts"} <= fired
@@ -206,3 +212,14 @@ def test_content_rules_are_opt_in_and_change_no_verdict(content_rules_pack: Path
         if not live:
             assert verdict.decision == "allow"
             assert verdict.score == 0.0
+
+
+def test_content_rules_leave_established_senders_alone() -> None:
+    engine = DetectionEngine(CompiledPack.load(default_pack_path()))
+    for signup in signups(("old0", "old1", "old2"), timedelta(days=400)):
+        engine.evaluate(signup)
+    verdicts = [engine.evaluate(e) for e in lure_events("old")]
+    assert all(v.row["spam_score"] >= 0.9 for v in verdicts)
+    assert max(v.row["campaign_accounts"] for v in verdicts) == 3
+    fired = {r.id for v in verdicts for r in v.matched}
+    assert not fired & {"content-model-spam", "spam-campaign-across-accounts"}
