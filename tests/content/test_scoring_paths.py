@@ -65,6 +65,12 @@ HEADERS = [
     {"Authentication-Results": "mx; spf=pass smtp.mailfrom=shop.io; dkim=pass header.d=shop.io"},
     {"Authentication-Results": "mx; spf=fail smtp.mailfrom=shop.io"},
     {"Reply-To": "claims@elsewhere.example"},
+    {"List-Unsubscribe": "<https://shop.io/u/7604b095f1d5>", "Message-ID": "<1@shop.io>"},
+    {"List-Unsubscribe": "<https://shop.io/u/ee7535cd4b3f>", "Message-ID": "<2@shop.io>"},
+    {"Received": "from a by b", "received": "from c by d", "X-Mailer": "Bulkmail 2"},
+    {"Received": "from e by f", "received": "from g by h", "X-Mailer": "Bulkmail 2"},
+    {"User-Agent": "Thunderbird", "Reply-To": "help@shop.io"},
+    {"User-Agent": "Mutt", "Received-SPF": "softfail (domain of x)"},
 ]
 
 
@@ -82,7 +88,9 @@ def test_emails_with_equal_keys_have_equal_documents() -> None:
         found = event_document(data)
         assert found is not None
         assert documents.setdefault(key, found[1]) == found[1]
-    assert len(documents) < len(events)  # digits and link paths share keys
+    assert len(documents) < len(events)  # digits, link paths, unread header values share keys
+    unsubscribe = [email_key({**EMAILS[0], "channel": "email", "headers": h}) for h in HEADERS[4:6]]
+    assert unsubscribe[0] == unsubscribe[1]
 
 
 def test_emails_the_key_does_not_cover_take_the_full_path() -> None:

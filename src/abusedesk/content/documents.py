@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from abusedesk.content.header_tokens import header_tokens, subject_caps
+from abusedesk.content.header_tokens import VALUES_READ, header_tokens, subject_caps
 from abusedesk.content.html_text import html_to_text, looks_like_html
 from abusedesk.content.mime import DEFAULT_LIMITS, Limits, Mail, decode_header, parse_mail
 from abusedesk.content.normalize import normalize, text_key
@@ -121,7 +121,8 @@ def email_key(data: Mapping[str, Any]) -> tuple[Any, ...] | None:
     event_mail then keeps the subject as it is (cut to MAX_SUBJECT_CHARS) and the body as
     plain text, so the document's text is normalize(subject) and normalize(body[:MAX_MAIL_CHARS])
     joined, each a function of its text_key; its header tokens are a function of the headers
-    and the sender (a dict of strings, read as they are), "plain" and subject_caps(subject).
+    (a dict of strings: their names in order, and the values of header_tokens.VALUES_READ),
+    the sender, "plain" and subject_caps(subject).
     """
     subject = data.get("subject")
     body = data.get("body")
@@ -132,9 +133,16 @@ def email_key(data: Mapping[str, Any]) -> tuple[Any, ...] | None:
     if "=?" in subject or looks_like_html(body) or not isinstance(sender, str | None):
         return None
     if headers is None:
-        frozen: tuple[tuple[Any, Any], ...] = ()
-    elif isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values()):
-        frozen = tuple(headers.items())
+        frozen: tuple[Any, ...] = ()
+    elif isinstance(headers, dict):
+        # A header whose value no token reads keys by its name alone: List-Unsubscribe links
+        # and Message-IDs are unique per message.
+        items = []
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                return None
+            items.append((name, value) if name.lower() in VALUES_READ else name)
+        frozen = tuple(items)
     else:
         return None
     subject = subject[:MAX_SUBJECT_CHARS]

@@ -24,6 +24,14 @@ _CACHED_HEADER_CHARS: Final = 2000  # 4,096 cached header sets stay within ~16 M
 _MAX_VALUE: Final = 2000  # header values are attacker-written: read their start only
 
 
+# The headers whose values _of_headers reads; of every other header only whether it is there,
+# and how many times (Received), counts. Keep in step with _of_headers: documents.email_key
+# keys emails on these values alone (tests/content/test_scoring_paths.py checks it).
+VALUES_READ: Final = frozenset(
+    {"authentication-results", "received-spf", "from", "reply-to", "x-mailer", "user-agent"}
+)
+
+
 @lru_cache(maxsize=4096)
 def _of_headers(frozen: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...]:
     """The tokens read from the headers alone."""
