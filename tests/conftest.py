@@ -121,20 +121,3 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
-
-
-@pytest.fixture
-def content_rules_pack(tmp_path: Path) -> Path:
-    """The default playbook with the opt-in content rules (src/abusedesk/content/rules/), as a
-    user makes it (docs/content.md): one folder holding both sets of files."""
-    import shutil
-
-    from abusedesk.detection.engine import default_pack_path
-
-    content_rules = Path(__file__).parents[1] / "src" / "abusedesk" / "content" / "rules"
-    pack = tmp_path / "pack-with-content"
-    pack.mkdir()
-    for source in (default_pack_path(), content_rules):
-        for rule_file in sorted(source.glob("*.yaml")):
-            shutil.copy(rule_file, pack / rule_file.name)
-    return pack

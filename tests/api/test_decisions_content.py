@@ -1,10 +1,9 @@
 """The content models' scores in the decision API: the same as streaming and the backtest read,
-and the opt-in content rules answer in shadow (no effect, no case)."""
+and the playbook's content rules answer in shadow (no effect, no case)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import orjson
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from abusedesk.api.app import create_app
 from abusedesk.cases.services import list_cases
 from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.backtest import build_rows
-from abusedesk.detection.engine import DetectionEngine
+from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.events.schema import Event
 from abusedesk.workspace import Workspace
@@ -40,12 +39,22 @@ def lure_events() -> list[Event]:
     return events
 
 
+def signups() -> list[Event]:
+    """The three accounts, signed up an hour before: the content rules read young accounts."""
+    return [
+        Event(f"s{i}", "account", T0 - timedelta(hours=1), f"ring{i}", {"action": "signup"})
+        for i in range(3)
+    ]
+
+
 def test_streaming_decision_api_and_backtest_read_the_same_scores(
-    workspace: Workspace, token: str, content_rules_pack: Path
+    workspace: Workspace, token: str
 ) -> None:
     events = lure_events()
-    pack = CompiledPack.load(content_rules_pack)
+    pack = CompiledPack.load(default_pack_path())
     engine = DetectionEngine(pack)
+    for signup in signups():
+        engine.evaluate(signup)
     streamed = [engine.evaluate(e).row["spam_score"] for e in events]
     table = build_rows(events, shipped_scorer())
     backtested = table.column("spam_score").to_pylist()
@@ -54,12 +63,13 @@ def test_streaming_decision_api_and_backtest_read_the_same_scores(
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(workspace, engine=DetectionEngine(pack))) as client:
         answers = []
-        for e in events:
+        for e in [*signups(), *events]:
             body = {"id": e.id, "type": e.type, "ts": e.ts.isoformat(), "account_id": e.account_id}
             body.update(e.data)
             answers.append(
                 client.post("/v1/decisions", content=orjson.dumps(body), headers=headers).json()
             )
+    answers = answers[len(signups()) :]
     assert [a["features"]["spam_score"] for a in answers] == streamed
     shadow = [m for a in answers for m in a["matched"] if m["rule"] == "content-model-spam"]
     assert shadow

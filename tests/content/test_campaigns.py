@@ -6,7 +6,15 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from abusedesk.content.campaigns import CampaignIndex, campaign_accounts, group_campaigns
+from abusedesk.content.campaigns import (
+    NUM_PERM,
+    CampaignIndex,
+    _Sketches,
+    campaign_accounts,
+    group_campaigns,
+    shingles,
+)
+from abusedesk.content.normalize import normalize
 from abusedesk.detection.backtest import run_backtest
 from abusedesk.detection.engine import DetectionEngine
 from abusedesk.detection.rules.pack import CompiledPack
@@ -68,6 +76,50 @@ def test_campaign_accounts_counts_accounts_seen_so_far() -> None:
     counts = [campaign_accounts(index, str(m["account_id"]), m) for m in traffic()[:8]]
     assert counts == [1, 2, 3, 4, 4, 4, 4, 4]
     assert campaign_accounts(index, "x", {"body": "hi", "direction": "inbound"}) is None
+
+
+def test_a_message_seen_before_counts_the_campaign_it_merged_into_since() -> None:
+    index = CampaignIndex()
+    template = "Your parcel is waiting at the depot, book a slot today"
+    other = "Reminder: your appointment with our clinic is tomorrow morning"
+    seen = [
+        ("a", template, "s1", ()),
+        ("b", other, "s2", ("clinic.example",)),
+        ("c", template, "s1", ()),  # as the first: nothing merged, one more account
+        ("d", template, "s3", ("clinic.example",)),  # joins both campaigns
+        ("e", template, "s1", ()),  # as the first again, after the merge
+        ("f", other, "s2", ("clinic.example",)),
+    ]
+    counts = [
+        campaign_accounts(index, account, {"body": body, "from": sender}, domains)
+        for account, body, sender, domains in seen
+    ]
+    assert counts == [1, 1, 2, 4, 5, 6]
+
+
+def test_sketches_join_what_datasketch_minhash_lsh_proposes_and_estimates() -> None:
+    from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+    texts = sorted({normalize(str(m["body"])) for m in traffic()} | set(NEAR))
+    sketches = _Sketches(0.8)
+    lsh = MinHashLSH(threshold=0.8, num_perm=NUM_PERM)
+    kept: dict[str, LeanMinHash] = {}
+    for i, text in enumerate(texts):
+        minhash = MinHash(num_perm=NUM_PERM)
+        minhash.update_batch(list(shingles(text)))
+        lean = LeanMinHash(minhash)
+        expected = {o for o in lsh.query(lean) if lean.jaccard(kept[o]) >= 0.8}
+        assert set(sketches.add(str(i), shingles(text))) == expected
+        lsh.insert(str(i), lean)
+        kept[str(i)] = lean
+    assert any(sketches.add(f"again{i}", shingles(t)) for i, t in enumerate(NEAR))
+
+
+NEAR = [
+    "hi maria your parcel is held at the depot pay the fee today to release it now",
+    "hi tom your parcel is held at the depot pay the fee today to release it now",
+    "hello sam your parcel is held at the depot pay the fee today to release it now",
+]
 
 
 PACK = """

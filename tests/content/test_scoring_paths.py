@@ -5,15 +5,20 @@ streaming, the decision API and backtests)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from abusedesk.content.documents import Document, event_document, mail_document
+from abusedesk.content.documents import Document, email_key, event_document, mail_document
 from abusedesk.content.header_tokens import header_tokens
 from abusedesk.content.mime import Mail
-from abusedesk.content.normalize import model_key, normalize, normalize_plain, token_key
+from abusedesk.content.normalize import (
+    MAX_MODEL_CHARS,
+    model_key,
+    normalize,
+    normalize_plain,
+    token_key,
+)
 from abusedesk.content.scorer import shipped_scorer
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
@@ -28,6 +33,8 @@ TEXTS = [
     "٣٤٥ digits that are not ASCII ١٢ https://x.y/١٢",
     "",
     "a" * 7000 + " https://cut.example/in/the/middle/of/a/link",
+    "see:https://x.co/p1 (https://y.co/q?z=1) https://ok.io/Ab3 xhttps://z.io/a\thttp://w.io#9",
+    "https://a.io/x https://b.io/y\u00a0next https://c.io/z,",
 ]
 
 
@@ -35,6 +42,77 @@ TEXTS = [
 def test_normalize_with_its_caches_and_key_is_the_plain_definition(text: str) -> None:
     assert normalize(text) == normalize_plain(text)
     assert normalize(model_key(text)) == normalize_plain(text)
+
+
+def test_model_key_cuts_the_links_token_key_cuts_and_only_those() -> None:
+    for full in TEXTS:
+        text = full[:MAX_MODEL_CHARS]
+        expected = " ".join(token_key(t) for t in text.translate(DIGITS).split())
+        assert " ".join(model_key(text).split()) == expected
+
+
+EMAILS = [
+    {"subject": "Your order X1234 shipped", "body": "Hi Ana, track it: https://shop.io/t/9Zq1"},
+    {"subject": "Your order Y9876 shipped", "body": "Hi Ana, track it: https://shop.io/t/Pz07"},
+    {"subject": "YOUR ORDER SHIPPED", "body": "Hi Ana, track it: https://shop.io/t/Pz07"},
+    {"subject": "Your order shipped https://shop.io/ABCDEFGHIJ", "body": "Hi"},
+    {"subject": "Your order shipped https://shop.io/abcdefghij", "body": "Hi"},
+    {"subject": "", "body": "Only a body 12"},
+    {"subject": "Only a subject 34", "body": ""},
+]
+HEADERS = [
+    None,
+    {"Authentication-Results": "mx; spf=pass smtp.mailfrom=shop.io; dkim=pass header.d=shop.io"},
+    {"Authentication-Results": "mx; spf=fail smtp.mailfrom=shop.io"},
+    {"Reply-To": "claims@elsewhere.example"},
+    {"List-Unsubscribe": "<https://shop.io/u/7604b095f1d5>", "Message-ID": "<1@shop.io>"},
+    {"List-Unsubscribe": "<https://shop.io/u/ee7535cd4b3f>", "Message-ID": "<2@shop.io>"},
+    {"Received": "from a by b", "received": "from c by d", "X-Mailer": "Bulkmail 2"},
+    {"Received": "from e by f", "received": "from g by h", "X-Mailer": "Bulkmail 2"},
+    {"User-Agent": "Thunderbird", "Reply-To": "help@shop.io"},
+    {"User-Agent": "Mutt", "Received-SPF": "softfail (domain of x)"},
+]
+
+
+def test_emails_with_equal_keys_have_equal_documents() -> None:
+    documents: dict[tuple[object, ...], Document] = {}
+    events = [
+        {"channel": "email", **fields, "headers": headers, "from": sender}
+        for fields in EMAILS
+        for headers in HEADERS
+        for sender in ("no-reply@shop.io", "win@prize.top", None)
+    ]
+    for data in events:
+        key = email_key(data)
+        assert key is not None
+        found = event_document(data)
+        assert found is not None
+        assert documents.setdefault(key, found[1]) == found[1]
+    assert len(documents) < len(events)  # digits, link paths, unread header values share keys
+    unsubscribe = [email_key({**EMAILS[0], "channel": "email", "headers": h}) for h in HEADERS[4:6]]
+    assert unsubscribe[0] == unsubscribe[1]
+
+
+def test_emails_the_key_does_not_cover_take_the_full_path() -> None:
+    for data in [
+        {"channel": "email", "subject": "=?utf-8?q?Hi?=", "body": "x"},
+        {"channel": "email", "subject": "Hi", "body": "<html><p>x</p></html>"},
+        {
+            "channel": "email",
+            "subject": "Hi",
+            "body": "x",
+            "headers": [{"name": "a", "value": "b"}],
+        },
+        {"channel": "email", "body": "no subject"},
+    ]:
+        assert email_key(data) is None
+    scorer = shipped_scorer()
+    data = {"channel": "email", "subject": "Hi", "body": "<html><p>WIN cash</p></html>"}
+    model = scorer.model("email")
+    assert model is not None
+    found = event_document(data)
+    assert found is not None
+    assert scorer(data) == round(model.score(found[1]), 6)
 
 
 def test_token_key_only_cuts_inert_link_paths() -> None:
@@ -97,15 +175,20 @@ def test_one_message_scores_as_scikit_learn_predicts() -> None:
         np.testing.assert_allclose(model.scores(docs), expected, rtol=0, atol=1e-12)
 
 
+DIGITS = str.maketrans("123456789", "000000000")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LURE = "USPS: your parcel {c} is held, pay the £1.99 fee within 24h: https://usps-fee{d}.com/p/{c}"
 
 
-def lure_events() -> list[Event]:
+def signups(accounts: tuple[str, ...], before: timedelta) -> list[Event]:
+    return [Event(f"s-{a}", "account", T0 - before, a, {"action": "signup"}) for a in accounts]
+
+
+def lure_events(prefix: str = "ring") -> list[Event]:
     events = []
     for i in range(24):
         data = {
-            "message_id": f"m{i}",
+            "message_id": f"m{prefix}{i}",
             "channel": "sms",
             "direction": "outbound",
             "from": f"+1555010{i % 6:04d}",
@@ -113,19 +196,22 @@ def lure_events() -> list[Event]:
             "body": LURE.format(c=f"RX{4000 + i}", d=i % 3),
         }
         events.append(
-            Event(f"e{i:02d}", "message", T0 + timedelta(minutes=i), f"ring{i % 3}", data)
+            Event(
+                f"e{prefix}{i:02d}", "message", T0 + timedelta(minutes=i), f"{prefix}{i % 3}", data
+            )
         )
     return events
 
 
-def test_content_rules_are_opt_in_and_change_no_verdict(content_rules_pack: Path) -> None:
-    default = CompiledPack.load(default_pack_path())
-    assert not [r for r in default.rules if "spam_score" in r.spec.when]
-    pack = CompiledPack.load(content_rules_pack)
+def test_content_rules_are_shadow_rules_of_the_default_playbook_and_change_no_verdict() -> None:
+    pack = CompiledPack.load(default_pack_path())
     content = [r for r in pack.rules if "spam_score" in r.spec.when]
-    assert {r.spec.id for r in content} >= {"content-model-spam", "spam-campaign-across-accounts"}
+    assert {r.spec.id for r in content} == {"content-model-spam", "spam-campaign-across-accounts"}
     assert all(r.spec.mode == "shadow" for r in content)
     engine = DetectionEngine(pack)
+    young = ("ring0", "ring1", "ring2")
+    for signup in signups(young, timedelta(hours=3)):
+        engine.evaluate(signup)
     verdicts = [engine.evaluate(e) for e in lure_events()]
     fired = {r.id for v in verdicts for r in v.matched}
     assert {"content-model-spam", "spam-campaign-across-accounts"} <= fired
@@ -134,3 +220,14 @@ def test_content_rules_are_opt_in_and_change_no_verdict(content_rules_pack: Path
         if not live:
             assert verdict.decision == "allow"
             assert verdict.score == 0.0
+
+
+def test_content_rules_leave_established_senders_alone() -> None:
+    engine = DetectionEngine(CompiledPack.load(default_pack_path()))
+    for signup in signups(("old0", "old1", "old2"), timedelta(days=400)):
+        engine.evaluate(signup)
+    verdicts = [engine.evaluate(e) for e in lure_events("old")]
+    assert all(v.row["spam_score"] >= 0.9 for v in verdicts)
+    assert max(v.row["campaign_accounts"] for v in verdicts) == 3
+    fired = {r.id for v in verdicts for r in v.matched}
+    assert not fired & {"content-model-spam", "spam-campaign-across-accounts"}

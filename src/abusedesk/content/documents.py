@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
-from abusedesk.content.header_tokens import header_tokens
+from abusedesk.content.header_tokens import VALUES_READ, header_tokens, subject_caps
 from abusedesk.content.html_text import html_to_text, looks_like_html
 from abusedesk.content.mime import DEFAULT_LIMITS, Limits, Mail, decode_header, parse_mail
-from abusedesk.content.normalize import normalize
+from abusedesk.content.normalize import normalize, text_key
 
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email")
@@ -108,3 +108,48 @@ def event_document(data: Mapping[str, Any]) -> tuple[Channel, Document] | None:
     if not data.get("body") and not data.get("subject"):
         return None
     return "email", mail_document(event_mail(data))
+
+
+def email_key(data: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A key of an email `message` event such that events with equal keys have the same
+    event_document; None when the event is not the common case it covers. Fenced speed code
+    (tests/content/test_scoring_paths.py compares the documents of equal keys): the scorer
+    memoises scores on it, so a repeated template costs the keys of its subject and body
+    instead of parsing headers and building the document.
+
+    Why it is exact, for a subject without encoded words and a body that is not HTML:
+    event_mail then keeps the subject as it is (cut to MAX_SUBJECT_CHARS) and the body as
+    plain text, so the document's text is normalize(subject) and normalize(body[:MAX_MAIL_CHARS])
+    joined, each a function of its text_key; its header tokens are a function of the headers
+    (a dict of strings: their names in order, and the values of header_tokens.VALUES_READ),
+    the sender, "plain" and subject_caps(subject).
+    """
+    subject = data.get("subject")
+    body = data.get("body")
+    headers = data.get("headers")
+    sender = data.get("from")
+    if not isinstance(subject, str) or not isinstance(body, str) or not (subject or body):
+        return None
+    if "=?" in subject or looks_like_html(body) or not isinstance(sender, str | None):
+        return None
+    if headers is None:
+        frozen: tuple[Any, ...] = ()
+    elif isinstance(headers, dict):
+        # A header whose value no token reads keys by its name alone: List-Unsubscribe links
+        # and Message-IDs are unique per message.
+        items = []
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                return None
+            items.append((name, value) if name.lower() in VALUES_READ else name)
+        frozen = tuple(items)
+    else:
+        return None
+    subject = subject[:MAX_SUBJECT_CHARS]
+    return (
+        text_key(subject),
+        text_key(body[: DEFAULT_LIMITS.max_text_chars][:MAX_MAIL_CHARS]),
+        frozen,
+        sender,
+        subject_caps(subject),
+    )

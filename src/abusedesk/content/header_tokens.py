@@ -24,6 +24,14 @@ _CACHED_HEADER_CHARS: Final = 2000  # 4,096 cached header sets stay within ~16 M
 _MAX_VALUE: Final = 2000  # header values are attacker-written: read their start only
 
 
+# The headers whose values _of_headers reads; of every other header only whether it is there,
+# and how many times (Received), counts. Keep in step with _of_headers: documents.email_key
+# keys emails on these values alone (tests/content/test_scoring_paths.py checks it).
+VALUES_READ: Final = frozenset(
+    {"authentication-results", "received-spf", "from", "reply-to", "x-mailer", "user-agent"}
+)
+
+
 @lru_cache(maxsize=4096)
 def _of_headers(frozen: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[str, ...]:
     """The tokens read from the headers alone."""
@@ -84,8 +92,13 @@ def header_tokens(mail: Mail) -> list[str]:
         tokens.append("h:html-only")
     if mail.attachments:
         tokens.append("h:attachments")
-    letters = _NOT_LETTER.sub("", mail.subject)
-    if len(letters) >= 8 and len(_NOT_UPPER.sub("", letters)) > 0.7 * len(letters):
+    if subject_caps(mail.subject):
         tokens.append("h:subject-caps")
     tokens.extend(f"h:defect={d}" for d in mail.defects[:4])
     return tokens
+
+
+def subject_caps(subject: str) -> bool:
+    """A subject mostly in capitals (8 letters at least), the `h:subject-caps` token."""
+    letters = _NOT_LETTER.sub("", subject)
+    return len(letters) >= 8 and len(_NOT_UPPER.sub("", letters)) > 0.7 * len(letters)

@@ -52,6 +52,10 @@ class ContentModel:
         # Python floats for decision_one: indexing a list is a tenth of indexing an array.
         self._coef_list: list[float] = self._coef.tolist()
         self._idf_list: list[float] = np.asarray(self.featurizer.idf, dtype=np.float64).tolist()
+        # A feature seen once weighs (1 + log 1) * idf = idf exactly, so its two products are
+        # the same floats computed once here; most features of a message occur once.
+        self._once_dot = [i * c for i, c in zip(self._idf_list, self._coef_list, strict=True)]
+        self._once_square = [i * i for i in self._idf_list]
 
     @classmethod
     def fit(
@@ -91,10 +95,16 @@ class ContentModel:
         coef = self._coef_list
         dot = 0.0
         squares = 0.0
+        once_dot = self._once_dot
+        once_square = self._once_square
         for i, n in counts.items():
-            weight = (1.0 + math.log(n)) * idf[i]
-            dot += weight * coef[i]
-            squares += weight * weight
+            if n == 1:
+                dot += once_dot[i]
+                squares += once_square[i]
+            else:
+                weight = (1.0 + math.log(n)) * idf[i]
+                dot += weight * coef[i]
+                squares += weight * weight
         return self._intercept + dot / math.sqrt(squares)
 
     def score(self, doc: Document) -> float:
