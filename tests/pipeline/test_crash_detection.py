@@ -14,8 +14,6 @@ complaint held back from detection when the process died.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +27,6 @@ from abusedesk.storage.models import Base, Case, HeldEvent, IngestRun, Signal
 from abusedesk.workspace import Workspace
 
 pytestmark = pytest.mark.slow
-CLI = str(Path(sys.executable).parent / "abusedesk")
 BATCH = 1000
 
 
@@ -44,18 +41,6 @@ class Killer:
         self.batches += 1
         if self.batches == self.at:
             raise KeyboardInterrupt
-
-
-@pytest.fixture(scope="module")
-def seed7(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """bench/faults.py's traffic: 19,200 events, and one early complaint (complaints.mbox)."""
-    sim = tmp_path_factory.mktemp("sim7") / "sim"
-    subprocess.run(
-        [CLI, "sim", "generate", str(sim), "--days", "1", "--seed", "7", "--scale", "0.05"],
-        check=True,
-        capture_output=True,
-    )
-    return sim
 
 
 def run(
