@@ -18,7 +18,7 @@ first match per account in event order, and the rules are matched again with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -33,6 +33,7 @@ from abusedesk.detection.campaign_flags import feature_reads_column, flagging_ru
 from abusedesk.detection.case_bar import AccountCases, CaseCall
 from abusedesk.detection.engine import Scorer
 from abusedesk.detection.features.backtest_sql import feature_sql
+from abusedesk.detection.model_gate import ModelGates, model_gates
 from abusedesk.detection.rules.names import MODEL_SCORES
 from abusedesk.detection.rules.pack import CompiledPack
 from abusedesk.detection.rules.transpile import to_duckdb_sql
@@ -192,13 +193,25 @@ def run_backtest(
         feature_reads_column(f, CAMPAIGN_ENFORCED) for f in pack.features.values()
     )
     reads_campaign = "campaign_accounts" in pack.columns or reads_enforced
-    campaigns = CampaignIndex() if reads_campaign else None
+    gates = model_gates(pack)
+    # Gated (model_gate.py): every message is scored here and the scores of those the gate
+    # leaves out are dropped once the features are known; campaigns are replayed then.
+    campaigns = CampaignIndex() if reads_campaign and gates.eager else None
     table = build_rows(
         events, (scorer or shipped_scorer()) if reads_score else None, campaigns=campaigns
     )
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
+        features: str | None = None
+        indexed: list[bool] | None = None
+        if not gates.eager and (reads_score or reads_campaign):
+            # No feature reads a model column: the features are computed once, before them.
+            con.register("rows", table)
+            specs = [f.spec for f in pack.features.values()]
+            con.execute(f"CREATE TEMP TABLE f AS {feature_sql(specs, 'rows', to_duckdb_sql)}")
+            features = "f"
+            table, indexed = _gated_models(con, table, gates, reads_campaign)
         bar_fields = sorted(
             {
                 name
@@ -207,10 +220,10 @@ def run_backtest(
                 for name, _ in rule.spec.case.bar.distinct
             }
         )
-        _match(con, pack, table, bar_fields)
+        _match(con, pack, table, bar_fields, features)
         if reads_enforced:
-            table = _with_campaign_enforced(con, pack, table)
-            _match(con, pack, table, bar_fields)
+            table = _with_campaign_enforced(con, pack, table, indexed)
+            _match(con, pack, table, bar_fields, features)
         results = []
         for i, rule in enumerate(pack.rules):
             spec = rule.spec
@@ -247,13 +260,22 @@ def run_backtest(
 
 
 def _match(
-    con: duckdb.DuckDBPyConnection, pack: CompiledPack, table: pa.Table, bar_fields: list[str]
+    con: duckdb.DuckDBPyConnection,
+    pack: CompiledPack,
+    table: pa.Table,
+    bar_fields: list[str],
+    features_table: str | None = None,
 ) -> None:
-    """(Re)make the `matched` table: per row, whether each rule matched."""
+    """(Re)make the `matched` table: per row, whether each rule matched. `features_table`:
+    the features already computed (when none reads what changed in `table`)."""
     con.execute("DROP TABLE IF EXISTS matched")
     con.register("rows", table)
     specs = [f.spec for f in pack.features.values()]
-    features = feature_sql(specs, "rows", to_duckdb_sql)
+    features = (
+        f"SELECT * FROM {features_table}"
+        if features_table
+        else feature_sql(specs, "rows", to_duckdb_sql)
+    )
     conditions = [
         f"coalesce(({to_duckdb_sql(rule.spec.when)}), false) AS {_col(i)}"
         for i, rule in enumerate(pack.rules)
@@ -267,12 +289,68 @@ def _match(
     )
 
 
+def _gated_models(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, gates: ModelGates, campaigns: bool
+) -> tuple[pa.Table, list[bool]]:
+    """The rows with the model columns as streaming computes them after features
+    (model_gate.py): a score kept where the score gate holds, `campaign_accounts` replayed in
+    event order over the messages the campaign gate lets into the index. Also returns, per
+    row, whether it went into the index. Reads the rows and the features table `f`."""
+    score_gate = to_duckdb_sql(gates.score or "FALSE")
+    campaign_gate = to_duckdb_sql(gates.campaign or "FALSE")
+    rows = table.num_rows
+    position = {event_id: i for i, event_id in enumerate(table.column("id").to_pylist())}
+    scored = [False] * rows
+    indexed = [False] * rows
+    for event_id, score, index in con.execute(
+        "WITH j AS (SELECT r.*, f.* EXCLUDE (id) FROM rows r JOIN f USING (id)) "
+        f"SELECT id, coalesce(({score_gate}), false), coalesce(({campaign_gate}), false) "
+        "FROM j WHERE type = 'message'"
+    ).fetchall():
+        at = position[event_id]
+        scored[at], indexed[at] = score, index
+    scores = table.column("spam_score").to_pylist()
+    kept = [s if ok else None for s, ok in zip(scores, scored, strict=True)]
+    table = table.set_column(
+        table.schema.get_field_index("spam_score"), "spam_score", pa.array(kept, pa.float64())
+    )
+    if campaigns:
+        values: list[int | None] = [None] * rows
+        index = CampaignIndex()
+        for i, data, account, domains in _messages(table, indexed):
+            values[i] = campaign_accounts(index, account, data, domains)
+        table = table.set_column(
+            table.schema.get_field_index("campaign_accounts"),
+            "campaign_accounts",
+            pa.array(values, pa.int64()),
+        )
+    return table, indexed
+
+
+def _messages(
+    table: pa.Table, chosen: list[bool] | None
+) -> Iterator[tuple[int, dict[str, Any], str | None, list[str] | None]]:
+    """(row, the fields campaigns read, account, url_domains) of each message event, in
+    table order; only the `chosen` rows when given."""
+    names = ("type", "account_id", "body", "subject", "from", "direction", "url_domains")
+    columns = {name: table.column(name).to_pylist() for name in names}
+    for i in range(table.num_rows):
+        if columns["type"][i] != "message" or (chosen is not None and not chosen[i]):
+            continue
+        data = {name: columns[name][i] for name in ("body", "subject", "from", "direction")}
+        yield i, data, columns["account_id"][i], columns["url_domains"][i]
+
+
 def _with_campaign_enforced(
-    con: duckdb.DuckDBPyConnection, pack: CompiledPack, table: pa.Table
+    con: duckdb.DuckDBPyConnection,
+    pack: CompiledPack,
+    table: pa.Table,
+    indexed: list[bool] | None = None,
 ) -> pa.Table:
     """The rows with `campaign_enforced_accounts` as streaming computes it: the campaigns
-    replayed in event order, an account counted from the event after the first match of a
-    rule that flags for it (campaign_flags.flagging_rules)."""
+    replayed in event order (over the `indexed` rows only, when gated), an account counted
+    from the event after the first match of a rule that flags for it
+    (campaign_flags.flagging_rules)."""
     rows = table.num_rows
     position = {event_id: i for i, event_id in enumerate(table.column("id").to_pylist())}
     flaggers = flagging_rules(pack)
@@ -288,14 +366,8 @@ def _with_campaign_enforced(
                 flagged_at[account] = at
     index = CampaignIndex()
     values: list[int | None] = [None] * rows
-    names = ("type", "account_id", "body", "subject", "from", "direction", "url_domains")
-    columns = {name: table.column(name).to_pylist() for name in names}
-    for i in range(rows):
-        if columns["type"][i] != "message":
-            continue
-        account = columns["account_id"][i]
-        data = {name: columns[name][i] for name in ("body", "subject", "from", "direction")}
-        key = observe_message(index, account, data, columns["url_domains"][i])
+    for i, data, account, domains in _messages(table, indexed):
+        key = observe_message(index, account, data, domains)
         if key is None:
             continue
         values[i] = sum(

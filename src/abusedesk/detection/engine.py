@@ -33,9 +33,12 @@ from abusedesk.detection.campaign_flags import NAME as CAMPAIGN_ENFORCED
 from abusedesk.detection.feature_reads import feature_reads
 from abusedesk.detection.features import FeatureEngine, FeatureStore, MemoryStore
 from abusedesk.detection.links import OBSERVED_TYPES, LinkState
+from abusedesk.detection.model_gate import MODEL_COLUMNS, model_gates
 
 # How much each live match moves the event's score: 1 - prod(1 - w), as in the risk score.
 from abusedesk.detection.risk import SEVERITY_WEIGHT
+from abusedesk.detection.rules.compile import compile_expression
+from abusedesk.detection.rules.names import Namespace, pack_namespace
 from abusedesk.detection.rules.pack import CompiledPack, RuleFailed
 from abusedesk.detection.spec import VERDICT_RANK, RuleSpec
 from abusedesk.enrich import default_enricher, enrich
@@ -50,8 +53,6 @@ LINK_COLUMN: Final = "linked_flagged_accounts"
 _YIELD_S: Final = 0.0001
 _MAX_YIELD_S: Final = 0.05
 _Stage = tuple[Callable[[dict[str, Any]], None], tuple[str, ...], Callable[..., list[RuleSpec]]]
-# Row columns the content models compute (content/), answered with the features.
-MODEL_COLUMNS: Final = ("spam_score", "campaign_accounts", CAMPAIGN_ENFORCED)
 # A message event's fields -> spam_score (content.scorer.ContentScorer).
 Scorer = Callable[[Mapping[str, Any]], float | None]
 
@@ -135,7 +136,8 @@ class DetectionEngine:
         self._enrich_into = default_enricher().enrich_into if enricher is enrich else None
         self.links = links or LinkState()
         # Content models: scored only when a rule or a feature reads the score (memoised per
-        # distinct document: content.scorer; the shipped models unless one is given).
+        # distinct document: content.scorer; the shipped models unless one is given), and
+        # only for the messages a rule reading it could match (model_gate.py).
         self.scorer = scorer if scorer is not None else shipped_scorer()
         read = pack.columns | self.features.full_row_columns
         self._scores = "spam_score" in read
@@ -143,13 +145,20 @@ class DetectionEngine:
             self.scorer.load()  # at start-up, not as a stall on the first message
         reads_enforced = CAMPAIGN_ENFORCED in read
         self.campaigns = CampaignIndex() if "campaign_accounts" in read or reads_enforced else None
+        gates = model_gates(pack)
+        names = pack_namespace(spec.spec for spec in pack.features.values())
+        self._score_gate = _gate_test(gates.score, names)
+        self._campaign_gate = _gate_test(gates.campaign, names)
         # campaign_enforced_accounts: accounts flagged by the rules that may flag for it
         # (campaign_flags.py), kept only when the pack reads the name.
         self._campaign_flaggers = flagging_rules(pack) if reads_enforced else frozenset()
         self._reads_enforced = reads_enforced
         self._campaign_flagged: set[str] = set()
-        # Whether a message's row needs _content_columns (one test an event instead of two).
-        self._models = self._scores or self.campaigns is not None
+        # Whether a message's row needs _content_columns (one test an event instead of two):
+        # before its features when a feature reads a model column, else after them, gated.
+        models = self._scores or self.campaigns is not None
+        self._models_first = models and gates.eager
+        self._models_after = models and not gates.eager
         self.evidence_names = _evidence_names(pack)
         # Every row starts as a copy of this: None for each name a rule or a feature reads,
         # so the generated code reads row[name] instead of calling row.get (a third of the
@@ -209,15 +218,16 @@ class DetectionEngine:
             self._enrich_into(event, row)
         else:
             row.update(self.enricher(event))
-        if self._models and event.type == "message":
+        if self._models_first and event.type == "message":
             self._content_columns(event, row)
         return row
 
-    def _content_columns(self, event: Event, row: dict[str, Any]) -> None:
-        """The content models' columns of a message (only when the pack reads one)."""
-        if self._scores:
+    def _content_columns(self, event: Event, row: dict[str, Any], gated: bool = False) -> None:
+        """The content models' columns of a message (only when the pack reads one); `gated`:
+        each only when its gate holds on the row (model_gate.py), else left NULL."""
+        if self._scores and (not gated or self._score_gate(row)):
             row["spam_score"] = self.scorer(event.data)
-        if self.campaigns is not None:
+        if self.campaigns is not None and (not gated or self._campaign_gate(row)):
             key = observe_message(
                 self.campaigns, event.account_id, event.data, row.get("url_domains")
             )
@@ -290,6 +300,8 @@ class DetectionEngine:
                 _, names, match = self._stage(event.type)
                 self._link(event, row)
                 row.update(features)
+                if self._models_after and event.type == "message":
+                    self._content_columns(event, row, gated=True)
                 try:
                     out.append(self._decide(event, row, names, match))
                 except RuleFailed as exc:
@@ -313,6 +325,8 @@ class DetectionEngine:
         self._link(event, row)
         write, names, match = self._stages.get(event.type) or self._stage(event.type)
         write(row)
+        if self._models_after and event.type == "message":
+            self._content_columns(event, row, gated=True)
         return self._decide(event, row, names, match)
 
     def _decide(
@@ -343,6 +357,14 @@ class DetectionEngine:
         if flag and event.account_id is not None:
             self.links.flag(event.account_id)
         return Verdict(event, decision, 1.0 - remaining, matched, row, names)
+
+
+def _gate_test(text: str | None, names: Namespace) -> Callable[[Mapping[str, Any]], bool]:
+    """A model gate's test over a full row (never TRUE when no rule reads the columns)."""
+    if text is None:
+        return lambda row: False
+    test: Callable[[Mapping[str, Any]], bool] = compile_expression(text, names).test
+    return test
 
 
 def _features_read(pack: CompiledPack, column: str) -> bool:
