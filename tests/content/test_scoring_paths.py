@@ -227,7 +227,8 @@ def test_content_rules_leave_established_senders_alone() -> None:
     for signup in signups(("old0", "old1", "old2"), timedelta(days=400)):
         engine.evaluate(signup)
     verdicts = [engine.evaluate(e) for e in lure_events("old")]
-    assert all(v.row["spam_score"] >= 0.9 for v in verdicts)
-    assert max(v.row["campaign_accounts"] for v in verdicts) == 3
+    # No content rule could match them, so they are neither scored nor indexed (model_gate).
+    assert all(v.row["spam_score"] is None for v in verdicts)
+    assert all(v.row["campaign_accounts"] is None for v in verdicts)
     fired = {r.id for v in verdicts for r in v.matched}
     assert not fired & {"content-model-spam", "spam-campaign-across-accounts"}

@@ -27,7 +27,8 @@ ExprKind = Literal["str", "int", "num", "bool", "strlist", "timestamp", "null"]
 # Classifiers add their names here, next to the model that produces them.
 MODEL_SCORES: Final[dict[str, str]] = {
     "spam_score": "probability (0..1) that the message is spam, from the content model of its "
-    "channel (content.scorer); NULL for other events and messages without text",
+    "channel (content.scorer); NULL for other events, messages without text and messages no "
+    "rule reading it could match (detection.model_gate)",
 }
 
 # Names the detection engine adds to the row from its own state (detection.engine.row).
@@ -40,8 +41,9 @@ ENGINE_NAMES: Final[dict[str, tuple[Kind, str]]] = {
         "int",
         (
             "how many accounts have sent this message's campaign so far, this one included "
-            "(near-duplicate text, shared link domain or sender; content.campaigns); NULL for "
-            "inbound messages and other events"
+            "(near-duplicate text, shared link domain or sender; content.campaigns), among the "
+            "messages a rule reading it could match (detection.model_gate); NULL for inbound "
+            "messages, the other messages and other events"
         ),
     ),
     "campaign_enforced_accounts": (
