@@ -167,3 +167,16 @@ def test_the_campaign_index_holds_the_messages_its_gate_lets_in() -> None:
     report = run_backtest(pack, events, keep_event_ids=True)
     by_rule = {r.rule_id: r.event_ids for r in report.rules}
     assert by_rule["spam-campaign-across-accounts"] == matched
+
+
+def test_rules_explain_prints_the_gates(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from abusedesk.cli.main import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["rules", "explain", str(default_pack_path()), "--type", "message"])
+    assert shown.exit_code == 0, shown.output
+    assert "# spam_score: when (type = 'message') AND (direction = 'outbound')" in shown.output
+    eager = runner.invoke(app, ["rules", "explain", str(_eager_playbook(tmp_path))])
+    assert "# every message, before its features" in eager.output

@@ -115,6 +115,9 @@ def explain(
         typer.echo(f"\n\n# ---- {etype} " + "-" * max(0, 80 - len(etype)))
         typer.echo("\n# features (detection/features/fastpath.py)")
         typer.echo(sources.get(etype, sources.get(None, "# none")))
+        if etype == "message":
+            typer.echo("\n# content models, after the features (detection/model_gate.py)")
+            typer.echo(engine.model_gates.describe())
         typer.echo("\n# rules (detection/rules/pack.py)")
         typer.echo(engine.pack.source(etype))
 

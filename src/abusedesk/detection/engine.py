@@ -145,7 +145,7 @@ class DetectionEngine:
             self.scorer.load()  # at start-up, not as a stall on the first message
         reads_enforced = CAMPAIGN_ENFORCED in read
         self.campaigns = CampaignIndex() if "campaign_accounts" in read or reads_enforced else None
-        gates = model_gates(pack)
+        self.model_gates = gates = model_gates(pack)
         names = pack_namespace(spec.spec for spec in pack.features.values())
         self._score_gate = _gate_test(gates.score, names)
         self._campaign_gate = _gate_test(gates.campaign, names)

@@ -53,6 +53,15 @@ class ModelGates:
     score: str | None
     campaign: str | None
 
+    def describe(self) -> str:
+        """The gates as comment lines (`abusedesk rules explain`)."""
+        if self.eager:
+            return "# every message, before its features: a feature reads a model column"
+        return "\n".join(
+            f"# {what}: {'never (no rule reads it)' if text is None else 'when ' + text}"
+            for what, text in (("spam_score", self.score), ("campaign index", self.campaign))
+        )
+
 
 def model_gates(pack: CompiledPack) -> ModelGates:
     eager = any(
