@@ -31,8 +31,13 @@ def sender_kind(value: str) -> str:
     return "sender_id"
 
 
+# The event types entities_of names anything for; RegistryBatch.add skips the rest early.
+_LINKING_TYPES: Final = frozenset({"message", "account", "call"})
+
+
 def entities_of(event: Event) -> list[tuple[str, str]]:
-    """(kind, value) pairs this event links to its account."""
+    """(kind, value) pairs this event links to its account (none for a type outside
+    _LINKING_TYPES)."""
     data = event.data
     etype = event.type
     if etype == "message":
@@ -151,6 +156,8 @@ class RegistryBatch:
             if body and ("http" in body or "www." in body):
                 for host in _URL_HOST.findall(body[:_MAX_BODY_SCAN]):
                     self._link(account, "domain", host.lower(), ts)
+            return
+        if etype not in _LINKING_TYPES:  # most of the rest (deliveries): nothing to link
             return
         if etype == "account":
             profile = {n: clean_text(data[n]) for n in _PROFILE_FIELDS if data.get(n) is not None}

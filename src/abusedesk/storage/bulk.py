@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection
@@ -79,7 +80,7 @@ def _statements(
     head = f"INSERT INTO {table} ({','.join(columns)}) VALUES "
     for chunk in _chunks(rows, len(columns)):
         sql = head + ",".join([one] * len(chunk)) + f" {tail}"
-        yield sql, tuple(value for row in chunk for value in row)
+        yield sql, tuple(chain.from_iterable(chunk))
 
 
 def ts_param(conn: Connection) -> Callable[[datetime], Any]:
