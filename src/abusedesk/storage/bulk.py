@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 # Statements of about a thousand parameters: SQLite parses each statement afresh, and parsing
@@ -64,6 +65,35 @@ def insert_count(
     for sql, params in _statements(conn, table, columns, rows, conflict):
         inserted += conn.exec_driver_sql(sql, params).rowcount
     return inserted
+
+
+def insert_keys_count(
+    conn: Connection, table: str, key: str, keys: Sequence[str], constant: tuple[str, Any]
+) -> int:
+    """`insert_count` of the rows (key, value) for each key, with `constant` = (column, value),
+    and ON CONFLICT (key) DO NOTHING: returns how many keys went in.
+
+    The same rows and count as insert_count (tested). On SQLite the keys travel as one JSON
+    array that json_each reads in C, one statement a batch: binding two parameters a row from
+    Python was most of the cost of the idempotency index (measured on a million event ids:
+    0.77 -> 0.65 s for the inserts, and the parameter tuples are not built). Keys JSON cannot
+    carry (lone surrogates, which SQLite cannot take either) go the plain path, to its error."""
+    column, value = constant
+    conflict = f"ON CONFLICT ({key}) DO NOTHING"
+    if conn.dialect.name == "sqlite" and keys:
+        try:
+            array = orjson.dumps(keys)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            # WHERE true: SQLite's parser needs it between a SELECT and an upsert clause.
+            sql = (
+                f"INSERT INTO {table} ({key}, {column}) SELECT value, ? FROM json_each(?) "
+                f"WHERE true {conflict}"
+            )
+            return int(conn.exec_driver_sql(sql, (value, array)).rowcount)
+    rows = [(k, value) for k in keys]
+    return insert_count(conn, table, (key, column), rows, conflict=conflict)
 
 
 def _statements(
