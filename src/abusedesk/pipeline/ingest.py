@@ -457,8 +457,7 @@ class _Run(BatchReader):
                             if event.id not in new_ids:
                                 results[pending.event_slots[seen[event.id]]].status = "duplicate"
                 registry = RegistryBatch()
-                for event in fresh:
-                    registry.add(event)
+                registry.add_all(fresh)
                 registry.write(conn)
                 # After the registry write, so a report can name an entity first seen in
                 # this very batch.

@@ -138,10 +138,11 @@ def _identity(value: datetime) -> Any:
 
 def _sqlite_ts(value: datetime) -> str:
     # isoformat with a fixed timespec gives strftime's "%Y-%m-%d %H:%M:%S.%f" at a fifth of
-    # the cost (a registry batch formats two times per row it writes).
+    # the cost (a registry batch formats two times per row it writes); for a UTC time it ends
+    # in "+00:00", cut off here, which costs less than a naive copy made with replace().
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 def clean_text(value: str | None) -> str | None:
