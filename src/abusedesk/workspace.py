@@ -75,7 +75,9 @@ class Workspace:
         consumers: Sequence[BatchConsumer] = (),
         actor: str = "cli",
         origin: str = "cli",
+        beside_decisions: bool = False,
     ) -> Ingestor:
+        """`beside_decisions`: True in the API server (see Ingestor)."""
         return Ingestor(
             self.store,
             self.lake_dir,
@@ -88,6 +90,7 @@ class Workspace:
             actor=actor,
             origin=origin,
             account_map=load_account_map(self.settings.resolved_account_map_path),
+            beside_decisions=beside_decisions,
         )
 
     def feature_store(self) -> FeatureStore:

@@ -8,9 +8,17 @@ from typing import Any
 
 import orjson
 import pyarrow.parquet as pq
+import pytest
 
 from abusedesk.events.schema import FIELDS, Event, validate_event
-from abusedesk.lake.writer import SCHEMAS, LakeWriter
+from abusedesk.lake.writer import (
+    SCHEMAS,
+    SLICE_EVENTS,
+    SLICE_EVENTS_ALONE,
+    LakeWriter,
+    StagedSync,
+    staged_path,
+)
 from abusedesk.sim.generator import generate
 
 
@@ -56,28 +64,51 @@ def test_partitions_hold_every_field_of_every_event(tmp_path: Path) -> None:
     assert seen == len(events)
 
 
-def test_a_partition_converted_in_slices_is_the_table_of_one_conversion(tmp_path: Path) -> None:
-    # Arrow conversion goes SLICE_EVENTS events a call (a short hold of the GIL, for the API's
-    # decisions); the table, and so the file, must be the one a single call makes, including
-    # slices where a field or attrs are absent from every event.
-    from abusedesk.lake.writer import SLICE_EVENTS, _table, _table_in_slices
+@pytest.mark.parametrize("size", [SLICE_EVENTS, SLICE_EVENTS_ALONE])
+def test_a_partition_converted_in_slices_is_the_table_of_one_conversion(
+    tmp_path: Path, size: int
+) -> None:
+    # Arrow conversion goes SLICE_EVENTS events a call beside the API's decisions (a short hold
+    # of the GIL), SLICE_EVENTS_ALONE in a process of its own; the table, and so the file, must
+    # be the one a single call makes, including slices where a field or attrs are absent from
+    # every event.
+    from abusedesk.lake.writer import _table, _table_in_slices
 
     def message(i: int) -> Event:
         raw: dict[str, Any] = {
             "id": f"m{i}", "type": "message", "ts": "2026-03-01T10:00:00Z", "account_id": "A",
             "message_id": f"SM{i}", "channel": "sms", "from": "+15005550006", "to": "+15005550007",
         }  # fmt: skip
-        if i >= SLICE_EVENTS * 2:  # the third slice on: objects, unknown fields, a body
-            raw |= {"headers": {"n": i}, "custom": [i, None], "body": "hi " * i}
+        if i >= size * 2:  # the third slice on: objects, unknown fields, a body
+            raw |= {"headers": {"n": i}, "custom": [i, None], "body": "hi " * (i % 50)}
         return validate_event(raw)
 
-    events = [message(i) for i in range(SLICE_EVENTS * 3 + 5)]
-    sliced = _table_in_slices("message", events)
+    events = [message(i) for i in range(size * 3 + 5)]
+    sliced = _table_in_slices("message", events, size)
     assert sliced.equals(_table("message", events))
     assert all(column.num_chunks == 1 for column in sliced.columns)
-    writer = LakeWriter(tmp_path / "lake")
+    writer = LakeWriter(tmp_path / "lake", slice_events=size)
     writer.add(events)
     (path,) = writer.flush()
     assert pq.ParquetFile(path).metadata.num_row_groups == 1
     rows = pq.read_table(path, schema=SCHEMAS["message"]).to_pylist()
     assert rows == [expected_row(e) for e in events]
+
+
+def test_staged_files_are_synced_in_the_background_and_errors_reach_wait(tmp_path: Path) -> None:
+    # Ingest writes a batch's staged files unsynced and fsyncs them in a thread while its
+    # database work runs; wait() returns once they are on disk, and raises what kept one from it
+    # (the batch then does not commit).
+    event = validate_event(
+        {"id": "d1", "type": "delivery", "ts": "2026-03-01T10:00:00Z", "account_id": "A",
+         "message_id": "SM1", "status": "delivered"}
+    )  # fmt: skip
+    writer = LakeWriter(tmp_path / "lake")
+    writer.add([event])
+    (final,) = writer.flush(stage_for=7, sync=False)
+    assert staged_path(final, 7).exists()
+    assert not final.exists()
+    StagedSync([final], 7).wait()
+    missing = final.with_name("part-gone.parquet")
+    with pytest.raises(FileNotFoundError):
+        StagedSync([final, missing], 7).wait()

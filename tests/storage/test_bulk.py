@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from abusedesk.storage.bulk import insert_returning, ts_param
+from abusedesk.storage.bulk import insert_count, insert_keys_count, insert_returning, ts_param
 from abusedesk.storage.models import Account
 from abusedesk.workspace import Workspace
 
@@ -46,3 +46,36 @@ def test_sqlite_text_sorts_in_time_order(workspace: Workspace) -> None:
             return
         texts = [ts(t) for t in TIMES]
     assert sorted(texts) == [ts(t) for t in sorted(TIMES)]
+
+
+KEYS = ["evt_1", 'quote"d', "back\\slash", "tab\there", "é ü 中 😀", "\x01ctl", "x" * 256, "evt_2"]
+
+
+def test_insert_keys_count_is_insert_count(workspace: Workspace) -> None:
+    # The idempotency index's fast path (one JSON array on SQLite) inserts the same rows and
+    # counts them as the plain multi-row insert does: new keys, known keys, both, none.
+    def table(conn: Connection) -> list[tuple[str, int]]:
+        rows = conn.exec_driver_sql("SELECT event_id, ingest_run_id FROM event_ids").all()
+        return sorted((r[0], r[1]) for r in rows)
+
+    conflict = "ON CONFLICT (event_id) DO NOTHING"
+    columns = ("event_id", "ingest_run_id")
+    batches = [KEYS[:5], KEYS[3:], ["evt_3", "evt_1"], []]
+    results = []
+    for fast in (False, True):
+        with workspace.store.engine.begin() as conn:
+            counts = []
+            for run, keys in enumerate(batches, 1):
+                if fast:
+                    counts.append(
+                        insert_keys_count(
+                            conn, "event_ids", "event_id", keys, ("ingest_run_id", run)
+                        )
+                    )
+                else:
+                    rows = [(k, run) for k in keys]
+                    counts.append(insert_count(conn, "event_ids", columns, rows, conflict=conflict))
+            results.append((counts, table(conn)))
+            conn.exec_driver_sql("DELETE FROM event_ids")
+    assert results[0] == results[1]
+    assert results[0][0] == [5, 3, 1, 0]

@@ -102,7 +102,9 @@ async def post_events(
         if objects == []:
             # Nothing to take in: no run, no audit row, no write.
             return {"run_id": None, "accepted": 0, "duplicates": 0, "rejected": 0, "rejections": []}
-        ingestor = ws.ingestor(consumers=consumers, actor=principal.name, origin="api")
+        ingestor = ws.ingestor(
+            consumers=consumers, actor=principal.name, origin="api", beside_decisions=True
+        )
         # One writer at a time keeps SQLite from lock contention.
         with lock:
             if objects is None:

@@ -75,7 +75,9 @@ async def post_report(request: Request, p: ReportSender, body: ReportBody) -> JS
             event[name] = getattr(body, name)
     if body.evidence:
         event["evidence"] = body.evidence
-    ingestor = ws.ingestor(consumers=request.app.state.consumers, actor=p.name, origin="api")
+    ingestor = ws.ingestor(
+        consumers=request.app.state.consumers, actor=p.name, origin="api", beside_decisions=True
+    )
     summary = await _in_thread(request, lambda: ingestor.ingest_objects([event], source="http"))
     result = (summary.results or [None])[0]
     if result is not None and result.status == "rejected":

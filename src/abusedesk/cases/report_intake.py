@@ -20,7 +20,8 @@ from abusedesk.storage.bulk import clean_text, insert_returning, ts_param
 
 def resolve_report_targets(conn: Connection, events: list[Event]) -> None:
     """A report that names a number, address or domain but no account gets the account that
-    uses it, when exactly one does; with several, the candidates are kept in attrs."""
+    uses it, when exactly one does; with several, the candidates are kept in attrs. Only
+    reports change (ingest writes the other events to the lake before this runs)."""
     wanted = {
         _norm_target(e.data["target"])
         for e in events

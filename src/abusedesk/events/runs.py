@@ -15,7 +15,7 @@ from sqlalchemy import Connection, update
 from abusedesk.clock import Clock
 from abusedesk.events.schema import Event
 from abusedesk.events.summary import IngestSummary, QuarantinedItem
-from abusedesk.storage.bulk import insert_count, insert_returning, ts_param
+from abusedesk.storage.bulk import insert_keys_count, insert_returning, ts_param
 from abusedesk.storage.db import Store
 from abusedesk.storage.models import AuditEntry, IngestRun
 
@@ -70,11 +70,9 @@ def claim_ids(conn: Connection, events: list[Event], run_id: int) -> list[Event]
     The common batches are all new (a first load) or all known (the same file again), and a
     plain insert's row count tells which. Only a batch with some of each needs RETURNING to
     say which ids went in: its plain insert is rolled back to a savepoint and redone."""
-    rows = [(e.id, run_id) for e in events]
-    columns = ("event_id", "ingest_run_id")
-    conflict = "ON CONFLICT (event_id) DO NOTHING"
+    ids = [e.id for e in events]
     savepoint = conn.begin_nested()
-    inserted = insert_count(conn, "event_ids", columns, rows, conflict=conflict)
+    inserted = insert_keys_count(conn, "event_ids", "event_id", ids, ("ingest_run_id", run_id))
     if inserted == len(events):
         savepoint.commit()
         return events
@@ -82,6 +80,9 @@ def claim_ids(conn: Connection, events: list[Event], run_id: int) -> list[Event]
         savepoint.commit()
         return []
     savepoint.rollback()
+    rows = [(event_id, run_id) for event_id in ids]
+    columns = ("event_id", "ingest_run_id")
+    conflict = "ON CONFLICT (event_id) DO NOTHING"
     new_ids = {
         row[0]
         for row in insert_returning(

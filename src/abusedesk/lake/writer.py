@@ -10,6 +10,7 @@ by account and time in small row groups, so one account's rows are found without
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,17 @@ _OBJ_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+# Events converted to Arrow per pa.array call. A call holds the GIL for its whole list: 10,000
+# messages of 2 KB in one call held it 90-180 ms on a slow core, a stall for the API's
+# decisions (docs/api.md); 64 take about 0.4 ms.
+SLICE_EVENTS: Final = 64
+# In a process of its own (file ingest from the CLI) nothing waits for the GIL, and the slice is
+# sized for speed: each call has a fixed cost, and one call per partition is slower again
+# (measured on bench/mixed_events.py's events, µs an event: 64: 2.3, 256: 1.5, 1024: 1.3,
+# a partition of 100,000 at once: 1.6).
+SLICE_EVENTS_ALONE: Final = 1024
+
+
 def partition_dir(lake: Path, etype: str, day: date) -> Path:
     return lake / "events" / f"type={etype}" / f"day={day.isoformat()}"
 
@@ -62,6 +74,9 @@ class LakeWriter:
 
     lake: Path
     compression: str = "zstd"
+    # Events per Arrow conversion call: SLICE_EVENTS beside the API's decisions, or
+    # SLICE_EVENTS_ALONE in a process of its own.
+    slice_events: int = SLICE_EVENTS
     _buffers: dict[tuple[str, date], list[Event]] = field(default_factory=dict)
 
     def add(self, events: Iterable[Event]) -> None:
@@ -74,38 +89,35 @@ class LakeWriter:
             else:
                 buffer.append(event)
 
-    def flush(self, *, stage_for: int | None = None) -> list[Path]:
+    def flush(self, *, stage_for: int | None = None, sync: bool = True) -> list[Path]:
         """Write every buffered partition; returns the files written, by their final names.
 
         With `stage_for` (an ingest run id) each file is left under its staging name
         (`staged_path`), invisible to readers, until `publish` renames it into place once the
-        batch's transaction has committed; without it, files go straight into place."""
+        batch's transaction has committed; without it, files go straight into place. Staged
+        files are on disk when this returns, unless `sync` is False: then the caller makes
+        them so (`StagedSync`) before the commit that records them."""
         written: list[Path] = []
         for (etype, day), events in sorted(self._buffers.items()):
-            table = _table_in_slices(etype, events)
+            table = _table_in_slices(etype, events, self.slice_events)
             folder = partition_dir(self.lake, etype, day)
             if stage_for is None:
                 written.append(write_atomic(table, folder, self.compression))
             else:
-                written.append(write_staged(table, folder, self.compression, stage_for))
+                staged = write_staged(table, folder, self.compression, stage_for, sync=sync)
+                written.append(staged)
         self._buffers.clear()
         return written
 
 
-# Events converted to Arrow per pa.array call. A call holds the GIL for its whole list: 10,000
-# messages of 2 KB in one call held it 90-180 ms on a slow core, a stall for the API's
-# decisions (docs/api.md); 64 take about 0.4 ms, and converted the whole batch a little faster.
-SLICE_EVENTS: Final = 64
-
-
-def _table_in_slices(etype: str, events: list[Event]) -> pa.Table:
-    """`_table` of the events, converted SLICE_EVENTS at a time. The slices are joined into one
-    chunk per column with the GIL released (Table.combine_chunks), so the file is the one a
+def _table_in_slices(etype: str, events: list[Event], slice_events: int = SLICE_EVENTS) -> pa.Table:
+    """`_table` of the events, converted `slice_events` at a time. The slices are joined into
+    one chunk per column with the GIL released (Table.combine_chunks), so the file is the one a
     single conversion makes: a chunk per slice would mean a Parquet page per slice, measured
     20-40 % larger files."""
     slices = [
-        _table(etype, events[start : start + SLICE_EVENTS])
-        for start in range(0, len(events), SLICE_EVENTS)
+        _table(etype, events[start : start + slice_events])
+        for start in range(0, len(events), slice_events)
     ]
     return pa.concat_tables(slices).combine_chunks()
 
@@ -196,17 +208,46 @@ def staged_run(path: Path) -> tuple[int, Path] | None:
     return int(run), path.parent / final
 
 
-def write_staged(table: pa.Table, folder: Path, compression: str, run_id: int) -> Path:
-    """Write `table` under a staging name (no rename needed: readers never see it); returns the
-    final name `publish` will give it."""
+def write_staged(
+    table: pa.Table, folder: Path, compression: str, run_id: int, *, sync: bool = True
+) -> Path:
+    """Write `table` under a staging name (no rename needed: readers never see it), and with
+    `sync` wait until it is on disk; returns the final name `publish` will give it."""
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"part-{uuid.uuid4().hex[:16]}.parquet"
     names = set(table.schema.names)
     dictionary = [column for column in DICTIONARY_COLUMNS if column in names]
     staged = staged_path(final, run_id)
     pq.write_table(table, staged, compression=compression, use_dictionary=dictionary)
-    _fsync(staged)
+    if sync:
+        _fsync(staged)
     return final
+
+
+class StagedSync:
+    """fsync of a batch's staged files in a thread of its own, started as soon as they are
+    written, so the wait for the disk (0.2-1.2 s a million events, measured, more on a busy
+    disk) passes while the batch's database work runs instead of after it. `wait()` before
+    the commit that records the files: a committed batch's files must be on disk."""
+
+    def __init__(self, finals: Iterable[Path], run_id: int) -> None:
+        self._paths = [staged_path(final, run_id) for final in finals]
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lake-fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for path in self._paths:
+                _fsync(path)
+        except BaseException as exc:  # handed to the ingest thread by wait()
+            self._error = exc
+
+    def wait(self) -> None:
+        """Return once every file is on disk; raise the error that kept one from it."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def publish(finals: Iterable[Path], run_id: int) -> None:

@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -39,7 +39,14 @@ from abusedesk.events.summary import IngestSummary
 from abusedesk.lake.compaction import compact, partitions_of
 from abusedesk.lake.locks import RunLock, lake_lock
 from abusedesk.lake.reader import LakeReader
-from abusedesk.lake.writer import LakeWriter, discard, publish
+from abusedesk.lake.writer import (
+    SLICE_EVENTS,
+    SLICE_EVENTS_ALONE,
+    LakeWriter,
+    StagedSync,
+    discard,
+    publish,
+)
 from abusedesk.logs import fields
 from abusedesk.pipeline import linking
 from abusedesk.pipeline.recovery import (
@@ -90,7 +97,11 @@ class Ingestor:
         origin: str = "cli",
         compact_after: bool = True,
         account_map: AccountMap | None = None,
+        beside_decisions: bool = False,
     ) -> None:
+        """`beside_decisions`: the run shares its process with the API's decisions, so its C
+        calls hold the GIL in short pieces (docs/api.md, "Ingest beside decisions"); False in
+        a process of its own (the CLI), where fewer, larger pieces are faster."""
         self.store = store
         self.lake_dir = lake_dir
         self.limits = limits or Limits()
@@ -101,6 +112,7 @@ class Ingestor:
         self.origin = origin
         self.account_map = account_map or AccountMap()
         self.compact_after = compact_after
+        self.slice_events = SLICE_EVENTS if beside_decisions else SLICE_EVENTS_ALONE
 
     # ---------------------------------------------------------------- entry points
 
@@ -396,8 +408,9 @@ class _Run(BatchReader):
         now = self.ing.clock.now()
         lake = self.ing.lake_dir
         run_id = summary.run_id
-        writer = LakeWriter(lake)
+        writer = LakeWriter(lake, slice_events=self.ing.slice_events)
         files: list[Path] = []
+        synced: StagedSync | None = None
         batch_id: int | None = None
         try:
             with store.engine.begin() as conn:
@@ -412,10 +425,17 @@ class _Run(BatchReader):
                     linking.record_pending(conn, kept)
                     parked = {report.id for _, report in kept}
                     self.waiting = []
-                messages = [e for e in fresh if e.type == "message"]
-                found = linking.link_messages(conn, messages) if messages else []
+                found = linking.link_messages(conn, fresh) if fresh else []
                 linked = runs.claim_ids(conn, found, summary.run_id) if found else []
                 fresh += linked
+                # Staged: the files are published only once this transaction has committed,
+                # and the batch's row says so until they are, and until detection saw them.
+                # All but reports are written now, and their fsync runs while the registry's
+                # database work does; reports wait for resolve_report_targets (below), which
+                # may give them their account.
+                writer.add(e for e in fresh if e.type != "report")
+                files = writer.flush(stage_for=run_id, sync=False)
+                synced = StagedSync(files, run_id)
                 linking.mark_linked(conn, fresh, now)
                 # Unattributed provider events are kept (lake, counts) but name no customer to
                 # detect on (nor to link entities to in the registry); neither does a report
@@ -427,7 +447,7 @@ class _Run(BatchReader):
                 attributed = [
                     e for e in fresh if e.account_id != UNATTRIBUTED and e.id not in parked
                 ]
-                held = [e for e in attributed if e.id in later]
+                held = [e for e in attributed if e.id in later] if later else []
                 hold(conn, held, run_id)
                 if dupes:
                     summary.duplicates += dupes
@@ -437,18 +457,16 @@ class _Run(BatchReader):
                             if event.id not in new_ids:
                                 results[pending.event_slots[seen[event.id]]].status = "duplicate"
                 registry = RegistryBatch()
-                for event in fresh:
-                    registry.add(event)
+                registry.add_all(fresh)
                 registry.write(conn)
                 # After the registry write, so a report can name an entity first seen in
                 # this very batch.
                 resolve_report_targets(conn, fresh)
                 record_reports(conn, fresh, now)
                 runs.write_quarantine(conn, summary.run_id, pending.quarantine, now)
-                writer.add(fresh)
-                # Staged: the files are published only once this transaction has committed,
-                # and the batch's row says so until they are, and until detection saw them.
-                files = writer.flush(stage_for=run_id)
+                writer.add(e for e in fresh if e.type == "report")
+                files += writer.flush(stage_for=run_id)
+                synced.wait()  # the batch's files on disk before the commit that records them
                 if files:
                     batch_id = conn.execute(
                         insert(LakeBatch).returning(LakeBatch.id),
@@ -460,6 +478,9 @@ class _Run(BatchReader):
                     ).scalar_one()
                 runs.record_counts(conn, summary, summary.accepted + len(fresh))
         except BaseException:
+            if synced is not None:
+                with suppress(BaseException):  # the error that counts is the one raised here
+                    synced.wait()
             discard(files, run_id)
             raise
         publish(files, run_id)

@@ -77,19 +77,21 @@ def record_pending(conn: Connection, waiting: Iterable[tuple[dict[str, Any], Eve
         conn.execute(statement, rows)
 
 
-def link_messages(conn: Connection, messages: Sequence[Event]) -> list[Event]:
-    """The complaints waiting for these messages, as the accounts' complaints."""
-    owners: dict[str, str] = {}
-    for message in messages:
-        message_id = clean_message_id(message.data.get("message_id"))
-        if message_id and message.account_id:
-            owners.setdefault(message_id, message.account_id)
-    if not owners:
-        return []
+def link_messages(conn: Connection, events: Sequence[Event]) -> list[Event]:
+    """The complaints waiting for these events' messages, as the accounts' complaints."""
     waiting = conn.execute(
         select(PendingComplaint.report_id).where(PendingComplaint.account_id.is_(None)).limit(1)
     ).first()
     if waiting is None:  # the common case: nothing waits, and a batch costs one query
+        return []
+    owners: dict[str, str] = {}
+    for message in events:
+        if message.type != "message":
+            continue
+        message_id = clean_message_id(message.data.get("message_id"))
+        if message_id and message.account_id:
+            owners.setdefault(message_id, message.account_id)
+    if not owners:
         return []
     ids = sorted(owners)
     rows: list[Any] = []

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 # Statements of about a thousand parameters: SQLite parses each statement afresh, and parsing
@@ -65,6 +67,35 @@ def insert_count(
     return inserted
 
 
+def insert_keys_count(
+    conn: Connection, table: str, key: str, keys: Sequence[str], constant: tuple[str, Any]
+) -> int:
+    """`insert_count` of the rows (key, value) for each key, with `constant` = (column, value),
+    and ON CONFLICT (key) DO NOTHING: returns how many keys went in.
+
+    The same rows and count as insert_count (tested). On SQLite the keys travel as one JSON
+    array that json_each reads in C, one statement a batch: binding two parameters a row from
+    Python was most of the cost of the idempotency index (measured on a million event ids:
+    0.77 -> 0.65 s for the inserts, and the parameter tuples are not built). Keys JSON cannot
+    carry (lone surrogates, which SQLite cannot take either) go the plain path, to its error."""
+    column, value = constant
+    conflict = f"ON CONFLICT ({key}) DO NOTHING"
+    if conn.dialect.name == "sqlite" and keys:
+        try:
+            array = orjson.dumps(keys)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            # WHERE true: SQLite's parser needs it between a SELECT and an upsert clause.
+            sql = (
+                f"INSERT INTO {table} ({key}, {column}) SELECT value, ? FROM json_each(?) "
+                f"WHERE true {conflict}"
+            )
+            return int(conn.exec_driver_sql(sql, (value, array)).rowcount)
+    rows = [(k, value) for k in keys]
+    return insert_count(conn, table, (key, column), rows, conflict=conflict)
+
+
 def _statements(
     conn: Connection,
     table: str,
@@ -79,7 +110,7 @@ def _statements(
     head = f"INSERT INTO {table} ({','.join(columns)}) VALUES "
     for chunk in _chunks(rows, len(columns)):
         sql = head + ",".join([one] * len(chunk)) + f" {tail}"
-        yield sql, tuple(value for row in chunk for value in row)
+        yield sql, tuple(chain.from_iterable(chunk))
 
 
 def ts_param(conn: Connection) -> Callable[[datetime], Any]:
@@ -107,10 +138,11 @@ def _identity(value: datetime) -> Any:
 
 def _sqlite_ts(value: datetime) -> str:
     # isoformat with a fixed timespec gives strftime's "%Y-%m-%d %H:%M:%S.%f" at a fifth of
-    # the cost (a registry batch formats two times per row it writes).
+    # the cost (a registry batch formats two times per row it writes); for a UTC time it ends
+    # in "+00:00", cut off here, which costs less than a naive copy made with replace().
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:-6]
 
 
 def clean_text(value: str | None) -> str | None:
