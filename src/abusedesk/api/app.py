@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,7 +39,9 @@ from abusedesk.probation.worker import ProbationSweep
 from abusedesk.workspace import Workspace
 
 
-async def _young_gc_only(every_s: float = 1.0) -> None:
+async def _young_gc_only(
+    busy: Callable[[], bool] = lambda: False, every_s: float = 1.0, max_defer_s: float = 30.0
+) -> None:
     """Keep full garbage collections off the decision path.
 
     Feature state grows to millions of plain containers; each automatic full collection walks
@@ -46,13 +49,24 @@ async def _young_gc_only(every_s: float = 1.0) -> None:
     state holds no reference cycles, so the server freezes what exists at start, turns automatic
     collection off, and collects only the young generations (a few ms) once a second, where
     the garbage cycles of request handling live.
+
+    Not while `busy()` (a write, such as a `POST /v1/events`, holds the write lock), for up to
+    `max_defer_s`: a young collection then walks the batch being ingested, everything allocated
+    since the last one, on the event loop. Measured during posts of 10,000 events (21.9 MB):
+    8-15 ms each, once a second, every decision waiting behind it. After the write most of
+    the batch is freed, and the collection walks what is left.
     """
     gc.collect()
     gc.freeze()
     gc.disable()
+    last = time.monotonic()
     while True:
         await asyncio.sleep(every_s)
+        now = time.monotonic()
+        if busy() and now - last < max_defer_s:
+            continue
         gc.collect(1)
+        last = now
 
 
 class DeskAPI(FastAPI):
@@ -105,7 +119,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_young_gc_only())
+        sweeper = asyncio.create_task(_young_gc_only(_app.state.write_lock.locked))
         restrictions.start()
         if loop is not None:
             loop.start()
