@@ -3,9 +3,9 @@ same (rule, event) matches whether evaluated event by event or in DuckDB over th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -13,17 +13,15 @@ from abusedesk.cli.main import app
 from abusedesk.detection.backtest import ENGINE_STATE, run_backtest
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.rules.pack import CompiledPack
-from abusedesk.events.schema import Event, validate_event
-from abusedesk.sim.generator import generate
+from abusedesk.events.schema import Event
 
 
 @pytest.fixture(scope="module")
-def sim_events(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
-    folder = tmp_path_factory.mktemp("sim")
-    generate(folder, days=1, seed=11, scale=0.3)
-    with (folder / "events.jsonl").open("rb") as fh:
-        events = [validate_event(orjson.loads(line)) for line in fh]
-    return sorted(events, key=lambda e: (e.ts, e.id))
+def sim_events(
+    tmp_path_factory: pytest.TempPathFactory,
+    simulated_day: Callable[[Path, int, float], list[Event]],
+) -> list[Event]:
+    return simulated_day(tmp_path_factory.mktemp("sim"), 11, 0.3)
 
 
 def test_streaming_and_backtest_match_the_same_events(sim_events: list[Event]) -> None:

@@ -5,18 +5,17 @@ message, in streaming and in the backtest."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import orjson
 import pytest
 
 from abusedesk.detection.backtest import run_backtest
 from abusedesk.detection.engine import DetectionEngine, default_pack_path
 from abusedesk.detection.model_gate import CAMPAIGN_COLUMNS, MODEL_COLUMNS, gate, model_gates
 from abusedesk.detection.rules.pack import CompiledPack
-from abusedesk.events.schema import Event, validate_event
-from abusedesk.sim.generator import generate
+from abusedesk.events.schema import Event
 
 MODELS = frozenset(MODEL_COLUMNS)
 SCORE = frozenset({"spam_score"})
@@ -72,12 +71,11 @@ def _eager_playbook(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def day(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
-    folder = tmp_path_factory.mktemp("sim")
-    generate(folder, days=1, seed=3, scale=0.2)
-    with (folder / "events.jsonl").open("rb") as fh:
-        events = [validate_event(orjson.loads(line)) for line in fh]
-    return sorted(events, key=lambda e: (e.ts, e.id))
+def day(
+    tmp_path_factory: pytest.TempPathFactory,
+    simulated_day: Callable[[Path, int, float], list[Event]],
+) -> list[Event]:
+    return simulated_day(tmp_path_factory.mktemp("sim"), 3, 0.2)
 
 
 def test_gated_scores_give_the_verdicts_of_scoring_every_message(
