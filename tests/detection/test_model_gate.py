@@ -178,3 +178,68 @@ def test_rules_explain_prints_the_gates(tmp_path: Path) -> None:
     assert "# spam_score: when (type = 'message') AND (direction = 'outbound')" in shown.output
     eager = runner.invoke(app, ["rules", "explain", str(_eager_playbook(tmp_path))])
     assert "# every message, before its features" in eager.output
+
+
+CONJUNCTS = [
+    "lower(country) = 'ng'",
+    "length(body) > 10",
+    "coalesce(country, 'x') = 'x'",
+    "nullif(country, 'US') IS NULL",
+    "abs(local_hour - 3) < 2",
+    "greatest(local_hour, 5) > 5",
+    "starts_with(body, 'Hi')",
+    "contains(body, 'usps')",
+    "list_contains(url_domains, 'x.com')",
+    "regexp_matches(body, '[0-9]{4}')",
+    "hour(ts) < 6",
+    "CAST(local_hour AS DOUBLE) > 1.5",
+    "country NOT IN ('US', 'GB')",
+    "body ILIKE '%USPS%'",
+    "local_hour BETWEEN 1 AND 5",
+    "NOT is_quiet_hours",
+    "(local_hour + 1) * 2 / 3 % 2 >= 0.5",
+    "country = 'NG' OR country = 'GH'",
+]
+ROWS = [
+    {
+        "country": "NG",
+        "body": "Hi usps 1234",
+        "local_hour": 3,
+        "is_quiet_hours": True,
+        "url_domains": ["x.com"],
+        "ts": T0,
+    },
+    {
+        "country": "US",
+        "body": "short",
+        "local_hour": 9,
+        "is_quiet_hours": False,
+        "url_domains": [],
+        "ts": T0 + timedelta(hours=20),
+    },
+    {
+        "country": None,
+        "body": None,
+        "local_hour": None,
+        "is_quiet_hours": None,
+        "url_domains": None,
+        "ts": T0,
+    },
+]
+
+
+@pytest.mark.parametrize("conjunct", CONJUNCTS)
+def test_a_precondition_reads_as_the_conjunct_it_was_cut_from(conjunct: str) -> None:
+    """The gate is SQL regenerated from the parsed `when`: it compiles in the pack's namespace
+    and gives each row the value the conjunct gives it."""
+    from abusedesk.detection.rules.compile import compile_expression
+    from abusedesk.detection.rules.names import pack_namespace
+    from abusedesk.detection.rules.transpile import to_duckdb_sql
+
+    when = f"spam_score >= 0.5 AND ({conjunct})"
+    text = gate([when], SCORE, MODELS)
+    assert text is not None
+    names = pack_namespace([])
+    cut, original = compile_expression(text, names), compile_expression(conjunct, names)
+    assert [cut.evaluate(r) for r in ROWS] == [original.evaluate(r) for r in ROWS]
+    assert to_duckdb_sql(text)
