@@ -3,7 +3,9 @@
     row      = envelope + the event's fields + enrichment + link state
     features = FeatureEngine.observe(row)      (updates windowed state, then reads the features
                                                 the rules for the event's type can use)
-    matched  = CompiledPack.match(row + features)
+    models   = spam_score, campaign columns    (a message, when a rule reading them could
+                                                match it: model_gate.py)
+    matched  = CompiledPack.match(row + features + models)
     verdict  = the strictest verdict of the live rules that matched, a score, and the trace
 
 Nothing here writes to a database or sends anything: streaming ingest, `abusedesk detect`, the
